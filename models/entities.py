@@ -1,0 +1,143 @@
+"""Keyward's tables. Every timestamp is UTC and set from the caller's `now`, never by the database,
+so that tests and jobs control time. Client-facing IDs are UUIDs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ApiKeyType(StrEnum):
+    PUBLIC = "PUBLIC"
+    SECRET = "SECRET"
+
+
+class ApiKeyStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    ROLLED = "ROLLED"
+    EXPIRED = "EXPIRED"
+
+
+class Role(StrEnum):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+class Organization(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "organization"
+
+
+class User(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    email = fields.CharField(max_length=254)
+    # The lowercased email: one account per address, whatever its case.
+    email_key = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "user"
+
+
+class Membership(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="memberships", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(Role, max_length=6)
+    created_at = fields.DatetimeField()
+
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+
+    class Meta:
+        table = "membership"
+        unique_together = (("user", "organization"),)
+
+
+class Session(Model):
+    """A signed-in browser or client. Only the token's digest is kept."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    digest = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    user_id: uuid.UUID
+
+    class Meta:
+        table = "session"
+
+
+class ApiKey(Model):
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="api_keys", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    type = fields.CharEnumField(ApiKeyType, max_length=6)
+    is_default = fields.BooleanField(default=False)
+    digest = fields.CharField(max_length=64, unique=True)
+    start = fields.CharField(max_length=32)
+    # The full token of a PUBLIC key (publishable by design); always NULL for a SECRET key.
+    token = fields.CharField(max_length=128, null=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True, db_index=True)
+    rolled_at = fields.DatetimeField(null=True)
+    # Set by the expire-rolled job once a rolled key's grace has ended: housekeeping only,
+    # validity is always decided from `expires_at`.
+    expired_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    replaced_by: fields.ForeignKeyNullableRelation[ApiKey] = fields.ForeignKeyField(
+        "models.ApiKey", null=True, related_name=False, on_delete=fields.SET_NULL
+    )
+
+    organization_id: uuid.UUID
+    replaced_by_id: uuid.UUID | None
+
+    class Meta:
+        table = "api_key"
+        indexes = (("organization_id", "created_at", "id"),)
+
+    def status(self, now: datetime) -> ApiKeyStatus:
+        return api_key_status(self.expires_at, self.rolled_at, now)
+
+
+def api_key_status(
+    expires_at: datetime | None, rolled_at: datetime | None, now: datetime
+) -> ApiKeyStatus:
+    """A key's status at `now`, from its timestamps alone."""
+    if expires_at is not None and expires_at <= now:
+        return ApiKeyStatus.EXPIRED
+    if rolled_at is not None:
+        return ApiKeyStatus.ROLLED
+    return ApiKeyStatus.ACTIVE
+
+
+class JobLease(Model):
+    """One row per scheduled job: the worker whose conditional UPDATE moves `lease_until`
+    forward owns the current run, so several workers run each job once per interval."""
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    lease_until = fields.DatetimeField()
+    holder = fields.CharField(max_length=128, null=True)
+    last_run_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "job_lease"

@@ -1,0 +1,65 @@
+"""keyward's GraphQL schema: types, queries and mutations, thin adapters over `models/`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from schema.errors import is_coded
+from schema.mutations import Mutation
+from schema.query import Query
+from schema.scalars import DATETIME
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2_000
+# Distinct query texts remembered by the parser and validation caches: a frontend sends a few
+# dozen; the bound keeps an attacker's stream of unique queries from growing memory.
+CACHE_SIZE = 256
+
+# Built once: validation rules created per request would make every ValidationCache lookup miss.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: MaskErrors(should_mask_error=lambda error: not is_coded(error)),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: AddValidationRules(_LIMIT_RULES),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map={datetime: DATETIME}),
+    )
+
+
+def export_sdl() -> str:
+    """The schema as committed in `schema.graphql`."""
+    return build_schema().as_str() + "\n"
+
+
+__all__: list[Any] = ["build_schema", "export_sdl"]

@@ -1,0 +1,87 @@
+"""Errors at the GraphQL boundary.
+
+Expected failures of an operation are data: types implementing `Error`, returned in the
+mutation's result union. Authentication and authorization failures are top-level errors with an
+`extensions.code`; everything else is masked as "Unexpected error." and logged in full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from models import errors as domain
+
+
+class CodedError(GraphQLError):
+    code = "INTERNAL"
+    default_message = "Unexpected error."
+
+    def __init__(self, message: str | None = None, **extensions: Any) -> None:
+        super().__init__(
+            message or self.default_message, extensions={"code": self.code, **extensions}
+        )
+
+
+class Unauthenticated(CodedError):
+    code = "UNAUTHENTICATED"
+    default_message = "This operation needs a credential: a session or an API key."
+
+
+class Forbidden(CodedError):
+    code = "FORBIDDEN"
+    default_message = "This credential may not do that."
+
+
+class BadUserInput(CodedError):
+    code = "BAD_USER_INPUT"
+    default_message = "The input is not valid."
+
+
+def is_coded(error: GraphQLError) -> bool:
+    """True for errors we raised on purpose (they pass `MaskErrors` unmasked)."""
+    original = error.original_error
+    if original is None:
+        return True  # parse and validation errors: about the query, safe to show
+    return isinstance(original, CodedError)
+
+
+@strawberry.interface
+class Error:
+    message: str
+
+
+@strawberry.type
+class InvalidInput(Error):
+    field: str
+
+
+@strawberry.type
+class EmailTaken(Error):
+    pass
+
+
+@strawberry.type
+class InvalidCredentials(Error):
+    pass
+
+
+@strawberry.type
+class OrganizationNotFound(Error):
+    pass
+
+
+@strawberry.type
+class ApiKeyNotFound(Error):
+    pass
+
+
+@strawberry.type
+class ApiKeyNotRollable(Error):
+    pass
+
+
+def invalid_input(error: domain.InvalidInput) -> InvalidInput:
+    return InvalidInput(message=error.message, field=error.field)

@@ -1,0 +1,42 @@
+"""deleteApiKey: revoked at once; the very next request with the key fails."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models import errors
+from models.access import Permission, key_access
+from models.api_keys import api_key_delete
+from schema.context import Info
+from schema.errors import ApiKeyNotFound
+from schema.types import parse_id
+
+
+@strawberry.input
+class DeleteApiKeyInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class ApiKeyDeleted:
+    deleted_api_key_id: strawberry.ID
+
+
+DeleteApiKeyResult = Annotated[
+    ApiKeyDeleted | ApiKeyNotFound, strawberry.union("DeleteApiKeyResult")
+]
+
+
+async def delete_api_key(info: Info, input: DeleteApiKeyInput) -> DeleteApiKeyResult:
+    principal = info.context.require_principal()
+    key_id = parse_id(input.id)
+    found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)
+    if found is None:
+        return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
+    try:
+        await api_key_delete(organization_id=found[0].organization.id, key_id=found[1].id)
+    except errors.ApiKeyNotFound as error:
+        return ApiKeyNotFound(message=error.message)
+    return ApiKeyDeleted(deleted_api_key_id=input.id)

@@ -1,0 +1,62 @@
+"""rollApiKey: a replacement key; the old one keeps working through its grace period."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models import errors
+from models.access import Permission, key_access
+from models.api_keys import api_key_roll
+from schema.context import Info
+from schema.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, invalid_input
+from schema.types import ApiKey, parse_id
+
+
+@strawberry.input
+class RollApiKeyInput:
+    id: strawberry.ID
+    grace_period_seconds: int | None = strawberry.field(
+        default=None,
+        description="How long the old key keeps working: 0 to 604800; default 43200 (12 hours).",
+    )
+
+
+@strawberry.type
+class ApiKeyRolled:
+    api_key: ApiKey = strawberry.field(description="The replacement.")
+    token: str = strawberry.field(description="The replacement's token, shown once.")
+    rolled_api_key: ApiKey = strawberry.field(description="The old key, now ROLLED.")
+
+
+RollApiKeyResult = Annotated[
+    ApiKeyRolled | ApiKeyNotFound | ApiKeyNotRollable | InvalidInput,
+    strawberry.union("RollApiKeyResult"),
+]
+
+
+async def roll_api_key(info: Info, input: RollApiKeyInput) -> RollApiKeyResult:
+    principal = info.context.require_principal()
+    key_id = parse_id(input.id)
+    found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)
+    if found is None:
+        return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
+    grace = input.grace_period_seconds
+    try:
+        new, token, old = await api_key_roll(
+            organization_id=found[0].organization.id,
+            key_id=found[1].id,
+            grace_seconds=info.context.settings.roll_grace_seconds if grace is None else grace,
+            now=info.context.now,
+            token_prefix=info.context.settings.token_prefix,
+        )
+    except errors.InvalidInput as error:
+        return invalid_input(error)
+    except errors.ApiKeyNotFound as error:
+        return ApiKeyNotFound(message=error.message)
+    except errors.ApiKeyNotRollable as error:
+        return ApiKeyNotRollable(message=error.message)
+    return ApiKeyRolled(
+        api_key=ApiKey.from_model(new), token=token, rolled_api_key=ApiKey.from_model(old)
+    )

@@ -1,0 +1,55 @@
+"""The Query root: thin adapters over the domain's read operations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models.access import (
+    Permission,
+    UserPrincipal,
+    key_access,
+    organization_access,
+    visible_organization_ids,
+)
+from models.accounts import user_get
+from models.api_keys import api_key_verify
+from schema.context import Info
+from schema.types import ApiKey, ApiKeyVerification, Organization, User, parse_id
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user; null unless signed in as a user.")
+    async def me(self, info: Info) -> User | None:
+        principal = info.context.principal
+        if not isinstance(principal, UserPrincipal):
+            return None
+        user = await user_get(user_id=principal.user_id)
+        return None if user is None else User.from_model(user)
+
+    @strawberry.field(description="An organization; an API key may leave `id` out for its own.")
+    async def organization(
+        self, info: Info, id: strawberry.ID | None = None
+    ) -> Organization | None:
+        principal = info.context.require_principal()
+        organization_id = None if id is None else parse_id(id)
+        if id is not None and organization_id is None:
+            return None
+        access = await organization_access(principal, organization_id, Permission.READ_ORGANIZATION)
+        return None if access is None else Organization.from_model(access.organization, access.role)
+
+    @strawberry.field(description="A key; null unless the caller may see it.")
+    async def api_key(self, info: Info, id: strawberry.ID) -> ApiKey | None:
+        principal = info.context.require_principal()
+        key_id = parse_id(id)
+        found = (
+            None if key_id is None else await key_access(principal, key_id, Permission.LIST_KEYS)
+        )
+        return None if found is None else ApiKey.from_model(found[1])
+
+    @strawberry.field(description="Whether a token is a usable key of the caller's organization.")
+    async def verify_api_key(self, info: Info, token: str) -> ApiKeyVerification:
+        principal = info.context.require_principal()
+        within = await visible_organization_ids(principal)
+        result = await api_key_verify(token=token, now=info.context.now, within=within)
+        return ApiKeyVerification.from_result(result)

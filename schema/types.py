@@ -1,0 +1,207 @@
+"""The GraphQL object types. Each maps a domain row; none queries the database itself except
+through a domain function or the request's DataLoader."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from models import entities
+from models.access import Permission, may
+from models.accounts import user_organizations
+from models.api_keys import Verification, VerificationCode, api_key_list
+from models.entities import ApiKeyStatus, ApiKeyType, Role
+from models.errors import InvalidInput
+from schema.context import Info
+from schema.errors import BadUserInput, Forbidden
+
+# The domain's enums are the schema's enums (strawberry registers the classes themselves).
+strawberry.enum(ApiKeyType)
+strawberry.enum(ApiKeyStatus)
+strawberry.enum(Role)
+strawberry.enum(VerificationCode)
+
+
+@strawberry.type
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    type: ApiKeyType
+    is_default: bool
+    start: str = strawberry.field(
+        description="Enough of the token to recognise the key, useless to an attacker."
+    )
+    token: str | None = strawberry.field(
+        description="The full token of a PUBLIC key; always null for a SECRET key."
+    )
+    created_at: datetime
+    expires_at: datetime | None
+    rolled_at: datetime | None
+    last_used_at: datetime | None
+    organization_id: strawberry.Private[uuid.UUID]
+    replaced_by_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, key: entities.ApiKey) -> ApiKey:
+        return cls(
+            id=strawberry.ID(str(key.id)),
+            name=key.name,
+            type=key.type,
+            is_default=key.is_default,
+            start=key.start,
+            token=key.token if key.type is entities.ApiKeyType.PUBLIC else None,
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            rolled_at=key.rolled_at,
+            last_used_at=key.last_used_at,
+            organization_id=key.organization_id,
+            replaced_by_id=key.replaced_by_id,
+        )
+
+    @strawberry.field
+    def status(self, info: Info) -> ApiKeyStatus:
+        return entities.api_key_status(self.expires_at, self.rolled_at, info.context.now)
+
+    @strawberry.field
+    async def replaced_by(self, info: Info) -> ApiKey | None:
+        if self.replaced_by_id is None:
+            return None
+        key = await info.context.api_keys.load(self.replaced_by_id)
+        if key is None or key.organization_id != self.organization_id:
+            return None
+        return ApiKey.from_model(key)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ApiKeyEdge:
+    cursor: str
+    node: ApiKey
+
+
+@strawberry.type
+class ApiKeyConnection:
+    edges: list[ApiKeyEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(key: entities.ApiKey) -> str:
+    raw = f"{key.created_at.isoformat()}|{key.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, key_id = raw.split("|")
+        when = datetime.fromisoformat(created_at)
+        if when.tzinfo is None:
+            raise ValueError
+        return when, uuid.UUID(key_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput("The cursor `after` is not one this API gave out.") from None
+
+
+@strawberry.type
+class Organization:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+    viewer_role: Role | None = strawberry.field(
+        description="The caller's role here; null when the caller is an API key."
+    )
+
+    @classmethod
+    def from_model(
+        cls, organization: entities.Organization, role: entities.Role | None
+    ) -> Organization:
+        return cls(
+            id=strawberry.ID(str(organization.id)),
+            name=organization.name,
+            created_at=organization.created_at,
+            viewer_role=role,
+        )
+
+    @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
+    async def api_keys(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> ApiKeyConnection:
+        principal = info.context.require_principal()
+        if not may(principal, self.viewer_role, Permission.LIST_KEYS):
+            raise Forbidden()
+        try:
+            page = await api_key_list(
+                organization_id=uuid.UUID(self.id),
+                first=first,
+                after=None if after is None else decode_cursor(after),
+            )
+        except InvalidInput as error:
+            raise BadUserInput(error.message, field=error.field) from None
+        edges = [ApiKeyEdge(cursor=encode_cursor(k), node=ApiKey.from_model(k)) for k in page.keys]
+        return ApiKeyConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total_count,
+        )
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, user: entities.User) -> User:
+        return cls(id=strawberry.ID(str(user.id)), email=user.email, created_at=user.created_at)
+
+    @strawberry.field
+    async def organizations(self) -> list[Organization]:
+        pairs = await user_organizations(user_id=uuid.UUID(self.id))
+        return [Organization.from_model(org, role) for org, role in pairs]
+
+
+@strawberry.type
+class ApiKeyVerification:
+    valid: bool
+    code: VerificationCode
+    key_id: strawberry.ID | None
+    organization_id: strawberry.ID | None
+    type: ApiKeyType | None
+    expires_at: datetime | None
+
+    @classmethod
+    def from_result(cls, result: Verification) -> ApiKeyVerification:
+        return cls(
+            valid=result.valid,
+            code=result.code,
+            key_id=None if result.key_id is None else strawberry.ID(str(result.key_id)),
+            organization_id=(
+                None
+                if result.organization_id is None
+                else strawberry.ID(str(result.organization_id))
+            ),
+            type=result.type,
+            expires_at=result.expires_at,
+        )
+
+
+def parse_id(value: str) -> uuid.UUID | None:
+    """A client-given ID as a UUID; None when it is not one, and so names nothing."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,104 @@
+"""Keyward's settings: read once from the environment into one frozen object.
+
+Only `server.main()` calls `Settings.from_env()`; everything else receives a `Settings`.
+The database URL may carry a password, so it never shows in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+_TOKEN_PREFIX = re.compile(r"[a-z0-9]{1,16}")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value keyward cannot run with."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by `***`, fit for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str = field(default="sqlite://keyward.sqlite3", repr=False)
+    roll_grace_seconds: int = 43_200
+    session_ttl_seconds: int = 43_200
+    token_prefix: str = ""
+    cors_origins: tuple[str, ...] = ()
+    jobs_interval_seconds: int = 60
+    expired_key_retention_seconds: int = 0
+    graphql_introspection: bool = True
+    db_pool_size: int = 10
+    db_statement_timeout_ms: int = 5_000
+    # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65_536
+
+    def __post_init__(self) -> None:
+        if self.token_prefix and not _TOKEN_PREFIX.fullmatch(self.token_prefix):
+            raise SettingsError("TOKEN_PREFIX must be 1 to 16 lowercase letters or digits")
+        if not 0 <= self.roll_grace_seconds <= 604_800:
+            raise SettingsError("ROLL_GRACE_SECONDS must lie between 0 and 604800")
+        for name in ("session_ttl_seconds", "jobs_interval_seconds", "db_pool_size"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name.upper()} must be at least 1")
+        if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+            if name != "database_url"
+        )
+        return f"Settings(database_url={redact_url(self.database_url)!r}, {shown})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for name, kind in (
+            ("roll_grace_seconds", int),
+            ("session_ttl_seconds", int),
+            ("jobs_interval_seconds", int),
+            ("expired_key_retention_seconds", int),
+            ("db_pool_size", int),
+            ("db_statement_timeout_ms", int),
+            ("password_time_cost", int),
+            ("password_memory_kib", int),
+        ):
+            raw = env.get(name.upper())
+            if raw is not None:
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    raise SettingsError(f"{name.upper()} must be a whole number") from None
+        if "DATABASE_URL" in env:
+            values["database_url"] = env["DATABASE_URL"]
+        if "TOKEN_PREFIX" in env:
+            values["token_prefix"] = env["TOKEN_PREFIX"]
+        if "CORS_ORIGINS" in env:
+            origins = (origin.strip() for origin in env["CORS_ORIGINS"].split(","))
+            values["cors_origins"] = tuple(origin for origin in origins if origin)
+        if "GRAPHQL_INTROSPECTION" in env:
+            values["graphql_introspection"] = env["GRAPHQL_INTROSPECTION"].lower() in (
+                "1",
+                "true",
+                "yes",
+                "on",
+            )
+        return cls(**values)  # type: ignore[arg-type]
