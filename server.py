@@ -106,8 +106,35 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API (the default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="serve the API alone; run `worker` apart"
+    )
+    commands.add_parser("worker", help="run only the scheduled jobs")
+    jobs_command = commands.add_parser("jobs", help="run one scheduled job once, now")
+    jobs_actions = jobs_command.add_subparsers(dest="action", required=True)
+    jobs_run = jobs_actions.add_parser("run")
+    jobs_run.add_argument("job", choices=["expire-rolled", "purge-expired"])
+    commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     return parser
+
+
+def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
+    # (issue 3 wires `scheduler` into create_app)
+    web.run_app(create_app(settings), host=host, port=port, print=None)
+    return 0
+
+
+def worker(settings: Settings) -> int:
+    raise NotImplementedError("issue 3: jobs.worker")
+
+
+def run_job(settings: Settings, job: str) -> int:
+    raise NotImplementedError("issue 3: jobs.worker")
+
+
+def migrate(settings: Settings) -> int:
+    raise NotImplementedError("issue 4: migrations")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,10 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"keyward: {error}", file=sys.stderr)
         return 2
-    host = getattr(args, "host", "127.0.0.1")
-    port = getattr(args, "port", 8000)
-    web.run_app(create_app(settings), host=host, port=port, print=None)
-    return 0
+    if args.command == "worker":
+        return worker(settings)
+    if args.command == "jobs":
+        return run_job(settings, args.job)
+    if args.command == "migrate":
+        return migrate(settings)
+    return serve(
+        settings,
+        host=getattr(args, "host", "127.0.0.1"),
+        port=getattr(args, "port", 8000),
+        scheduler=not getattr(args, "no_scheduler", False),
+    )
 
 
 if __name__ == "__main__":

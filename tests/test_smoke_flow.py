@@ -41,8 +41,6 @@ async def test_sign_up_create_roll_delete(api: Api, clock: Clock) -> None:
     assert (await api.verify(token)) == {"valid": False, "code": "EXPIRED"}
     # and a deleted key is refused on the very next request (the 12-hour session ended too)
     session = await api.sign_in(account.email)
-    deleted = await api.query(
-        DELETE, {"input": {"id": rolled["apiKey"]["id"]}}, token=session
-    )
+    deleted = await api.query(DELETE, {"input": {"id": rolled["apiKey"]["id"]}}, token=session)
     assert deleted["deleteApiKey"]["__typename"] == "ApiKeyDeleted"
     assert (await api.verify(rolled["token"])) == {"valid": False, "code": "NOT_FOUND"}
