@@ -15,12 +15,17 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiohttp import web
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 
+from jobs.scheduler import scheduler_context
+from jobs.worker import job_run_once, worker_run
 from models.clock import utcnow
-from models.database import database_close, database_open
+from models.database import database_close, database_open, database_unavailable
+from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from schema import build_schema
+from schema.availability import readyz, unavailable
+from schema.edge import AccessLogger, cors_setup, refuse_credentials_in_urls, secure_response
 from schema.http import (
     CLOCK,
     PASSWORDS,
@@ -30,6 +35,8 @@ from schema.http import (
     authentication,
     verify_key,
 )
+from schema.pages import add_pages
+from schema.redaction import install_log_redaction
 from settings import Settings, SettingsError, redact_url
 
 log = logging.getLogger("keyward")
@@ -59,9 +66,16 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
 @web.middleware
 async def database_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Run each request inside the app's own tortoise context (tortoise keeps it in a
-    contextvar; entering it here does not depend on how aiohttp spawns request tasks)."""
-    with request.app[DATABASE]:
+    contextvar; entering it here does not depend on how aiohttp spawns request tasks).
+
+    Not `with ctx:`: a TortoiseContext keeps the token of its last `__enter__` on itself, so
+    concurrent requests reset each other's token and fail ("created in a different Context").
+    Each request sets and resets the contextvar with a token of its own."""
+    token = _current_context.set(request.app[DATABASE])
+    try:
         return await handler(request)
+    finally:
+        _current_context.reset(token)
 
 
 @web.middleware
@@ -82,9 +96,16 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utcnow,
     passwords: Passwords | None = None,
+    scheduler: bool = False,
 ) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, database_context, authentication],
+        middlewares=[
+            security_headers,
+            refuse_credentials_in_urls,
+            unavailable,
+            database_context,
+            authentication,
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
@@ -93,10 +114,17 @@ def create_app(
         time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
     )
     app.cleanup_ctx.append(_database(settings))
+    if scheduler:  # after the database's cleanup_ctx: the jobs use its context
+        app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
     view = GraphQLView(schema=build_schema(introspection=settings.graphql_introspection))
-    app.router.add_route("*", "/graphql", view)
+    app.router.add_get("/graphql", view)
+    app.router.add_post("/graphql", view)
     app.router.add_post("/v1/keys/verify", verify_key)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    add_pages(app)
+    cors_setup(app, settings.cors_origins)
+    app.on_response_prepare.append(secure_response)
     return app
 
 
@@ -120,26 +148,52 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
-    # (issue 3 wires `scheduler` into create_app)
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    web.run_app(
+        create_app(settings, scheduler=scheduler),
+        host=host,
+        port=port,
+        print=None,
+        access_log_class=AccessLogger,
+    )
     return 0
 
 
 def worker(settings: Settings) -> int:
-    raise NotImplementedError("issue 3: jobs.worker")
+    """The scheduled jobs alone, until SIGTERM or SIGINT (`serve --no-scheduler` runs the API)."""
+    return worker_run(settings)
 
 
 def run_job(settings: Settings, job: str) -> int:
-    raise NotImplementedError("issue 3: jobs.worker")
+    """One run of `job`, now, for operators: prints what it did."""
+    return asyncio.run(job_run_once(settings, job))
 
 
 def migrate(settings: Settings) -> int:
-    raise NotImplementedError("issue 4: migrations")
+    """Apply pending migrations: once per deploy, before the API and the worker start."""
+
+    async def apply() -> list[str]:
+        ctx = await database_open(
+            settings.database_url,
+            # the advisory lock holds one connection while the migrations use another
+            pool_size=max(2, settings.db_pool_size),
+            statement_timeout_ms=0,  # a migration may rewrite a large table: no time limit
+            check_schema=False,
+        )
+        try:
+            with ctx:
+                return await migrations_apply()
+        finally:
+            await database_close(ctx)
+
+    applied = asyncio.run(apply())
+    log.info("migrations applied: %s", ", ".join(applied) if applied else "none pending")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_log_redaction()
     if args.command == "export-schema":
         from schema import export_sdl
 
@@ -150,6 +204,20 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"keyward: {error}", file=sys.stderr)
         return 2
+    try:
+        return _command(args, settings)
+    except SchemaNotCurrent as error:
+        print(f"keyward: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        url = redact_url(settings.database_url)
+        print(f"keyward: cannot reach the database at {url}: {error!r}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "worker":
         return worker(settings)
     if args.command == "jobs":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 _TOKEN_PREFIX = re.compile(r"[a-z0-9]{1,16}")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")  # never "*", no path
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,10 @@ class Settings:
     jobs_interval_seconds: int = 60
     expired_key_retention_seconds: int = 0
     graphql_introspection: bool = True
+    # Sign-in brute-force limits: failures counted per email and per client address.
+    sign_in_max_failures_per_email: int = 10
+    sign_in_max_failures_per_address: int = 100
+    sign_in_window_seconds: int = 900
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 5_000
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
@@ -49,9 +54,21 @@ class Settings:
             raise SettingsError("TOKEN_PREFIX must be 1 to 16 lowercase letters or digits")
         if not 0 <= self.roll_grace_seconds <= 604_800:
             raise SettingsError("ROLL_GRACE_SECONDS must lie between 0 and 604800")
-        for name in ("session_ttl_seconds", "jobs_interval_seconds", "db_pool_size"):
+        for name in (
+            "session_ttl_seconds",
+            "jobs_interval_seconds",
+            "db_pool_size",
+            "sign_in_max_failures_per_email",
+            "sign_in_max_failures_per_address",
+            "sign_in_window_seconds",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        for origin in self.cors_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise SettingsError(
+                    f"CORS_ORIGINS takes exact origins (https://app.example.com), not {origin!r}"
+                )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
 
@@ -80,6 +97,9 @@ class Settings:
             ("db_statement_timeout_ms", int),
             ("password_time_cost", int),
             ("password_memory_kib", int),
+            ("sign_in_max_failures_per_email", int),
+            ("sign_in_max_failures_per_address", int),
+            ("sign_in_window_seconds", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:

@@ -109,10 +109,11 @@ async def organization_access(
     """The organization, if `principal` may see it; raises `Forbidden` when it may see it but
     lacks `permission`. An API key may leave `organization_id` out to mean its own."""
     if isinstance(principal, KeyPrincipal):
-        if organization_id not in (None, principal.organization_id):
-            return None
+        # A key's rights do not depend on the organization: refuse before looking anything up.
         if not may(principal, None, permission):
             raise Forbidden()
+        if organization_id not in (None, principal.organization_id):
+            return None
         organization = await Organization.get_or_none(id=principal.organization_id)
         return None if organization is None else Access(organization, None)
     if organization_id is None:
@@ -133,6 +134,8 @@ async def key_access(
     """The key and its organization, if `principal` may see it: the lookup itself is scoped to
     the principal's organizations, so another organization's key is simply not found."""
     if isinstance(principal, KeyPrincipal):
+        if not may(principal, None, permission):
+            raise Forbidden()
         scope = ApiKey.filter(id=key_id, organization_id=principal.organization_id)
     else:
         scope = ApiKey.filter(id=key_id, organization__memberships__user_id=principal.user_id)

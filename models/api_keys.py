@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from models import tokens
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput
+from models.last_used import key_by_digest, last_used_record
 
 MAX_NAME_LENGTH = 100
 MAX_GRACE_SECONDS = 604_800  # 7 days
@@ -217,34 +218,28 @@ _KEY_KINDS = (tokens.TokenKind.PUBLIC_KEY, tokens.TokenKind.SECRET_KEY)
 async def api_key_verify(
     *, token: str, now: datetime, within: Collection[uuid.UUID] | None = None
 ) -> Verification:
-    """Whether `token` is a usable key at `now`: one indexed lookup by digest, no model
-    instance. A made-up or mistyped token is MALFORMED without touching the database. With
-    `within`, a key of any other organization is NOT_FOUND and its usage is not recorded."""
+    """Whether `token` is a usable key at `now`: one indexed lookup by digest in raw SQL, no
+    queryset and no model instance (see `models.last_used`). A made-up or mistyped token is
+    MALFORMED without touching the database. With `within`, a key of any other organization is
+    NOT_FOUND and its usage is not recorded."""
     if tokens.parse(token) not in _KEY_KINDS:
         return _MALFORMED
-    rows = await ApiKey.filter(digest=tokens.digest(token)).values(
-        "id", "organization_id", "type", "name", "expires_at", "last_used_at"
-    )
-    if not rows:
+    row = await key_by_digest(tokens.digest(token))
+    if row is None:
         return _NOT_FOUND
-    row = rows[0]
-    if within is not None and row["organization_id"] not in within:
+    if within is not None and row.organization_id not in within:
         return _NOT_FOUND
-    expires_at = row["expires_at"]
+    expires_at = row.expires_at
     if api_key_status(expires_at, None, now) is ApiKeyStatus.EXPIRED:
         return _EXPIRED
-    last_used_at = row["last_used_at"]
-    if last_used_at is None or last_used_at <= now - LAST_USED_RESOLUTION:
-        await (
-            ApiKey.filter(id=row["id"])
-            .filter(Q(last_used_at=None) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION))
-            .update(last_used_at=now)
-        )
+    since = now - LAST_USED_RESOLUTION
+    if row.last_used_at is None or row.last_used_at <= since:
+        await last_used_record(row.id, now=now, since=since)
     return Verification(
         code=VerificationCode.VALID,
-        key_id=row["id"],
-        organization_id=row["organization_id"],
-        type=ApiKeyType(row["type"]),
-        name=row["name"],
+        key_id=row.id,
+        organization_id=row.organization_id,
+        type=ApiKeyType(row.type),
+        name=row.name,
         expires_at=expires_at,
     )

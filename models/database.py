@@ -7,12 +7,16 @@ Tortoise tracks the active context in a contextvar, so the API enters it around 
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import asyncpg
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import DBConnectionError
 
 MODEL_MODULES = ["models.entities"]
+MIGRATIONS_MODULE = "models.migrations"
 
 # A connection waits this long for SQLite's write lock before giving up: concurrent writers
 # queue instead of failing with "database is locked".
@@ -57,7 +61,13 @@ def tortoise_config(
         }
     return {
         "connections": {"default": connection},
-        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -69,8 +79,13 @@ async def database_open(
     pool_size: int = 10,
     statement_timeout_ms: int = 5_000,
     create_schema: bool = False,
+    check_schema: bool = True,
 ) -> TortoiseContext:
-    """Connect to `url`; with `create_schema`, create any missing tables (the SQLite default)."""
+    """Connect to `url`. With `create_schema`, apply pending migrations (the SQLite default and
+    `server.py migrate`); otherwise, with `check_schema`, raise `SchemaNotCurrent` when the
+    database lacks a migration, and the database's own error when it cannot be reached."""
+    from models import migrator  # noqa: PLC0415 (migrator builds on this module's config)
+
     ctx = TortoiseContext()
     with ctx:
         await ctx.init(
@@ -79,10 +94,45 @@ async def database_open(
             ),
             _create_db=False,
         )
-        if create_schema:
-            await ctx.generate_schemas(safe=True)
+        try:
+            if create_schema:
+                await migrator.migrations_apply()
+            elif check_schema:
+                await migrator.migrations_check()
+        except BaseException:
+            await ctx.close_connections()
+            raise
     return ctx
 
 
 async def database_close(ctx: TortoiseContext) -> None:
     await ctx.close_connections()
+
+
+# Errors that mean "the database cannot answer now" rather than "this query is wrong": the server
+# unreachable or restarting, the connection lost, a statement past DB_STATEMENT_TIMEOUT_MS, every
+# connection taken, SQLite's write lock held past its busy timeout. Retrying later may succeed.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, query canceled
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+)
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """True when `error`, or an error it was raised from, says the database is unavailable."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, _UNAVAILABLE):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+            return True
+        if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+            return True
+        if "database is locked" in str(error):  # tortoise wraps sqlite3's error in its own
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False

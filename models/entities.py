@@ -141,3 +141,23 @@ class JobLease(Model):
 
     class Meta:
         table = "job_lease"
+
+
+class SignInAttempt(Model):
+    """One sign-in attempt, written *before* the password is checked and deleted again when it
+    succeeds or is refused, so the rows in a window are the failures (plus those in flight).
+
+    Kept in the database, not in memory, so the brute-force limits hold across every API
+    process. The email is kept only as a digest: people type passwords into email fields.
+    The autoincrement id orders concurrent attempts: an attempt is allowed when fewer than the
+    limit of rows with a smaller id fall in the window.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    email_digest = fields.CharField(max_length=64)
+    client_address = fields.CharField(max_length=64)
+    attempted_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "sign_in_attempt"
+        indexes = (("email_digest", "attempted_at"), ("client_address", "attempted_at"))

@@ -10,7 +10,6 @@ import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -20,7 +19,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from schema.errors import is_coded
+from schema.availability import DatabaseUnavailable
+from schema.errors import MaskUnexpectedErrors
+from schema.guard import GuardedSchema
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import DATETIME
@@ -41,7 +42,8 @@ _LIMIT_RULES = [
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: MaskErrors(should_mask_error=lambda error: not is_coded(error)),
+        MaskUnexpectedErrors,
+        DatabaseUnavailable,  # after the masking: it must see the original error
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(_LIMIT_RULES),
@@ -49,11 +51,15 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return GuardedSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={datetime: DATETIME}),
+        config=StrawberryConfig(
+            scalar_map={datetime: DATETIME},
+            # "Did you mean …?" would map the schema for a caller denied introspection.
+            disable_field_suggestions=not introspection,
+        ),
     )
 
 

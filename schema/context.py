@@ -29,6 +29,8 @@ class Context:
     passwords: Passwords
     now: datetime
     principal: Principal | None
+    # The peer's address (as aiohttp sees it), for per-client sign-in limits.
+    client_address: str = ""
     api_keys: DataLoader[uuid.UUID, ApiKey | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_api_keys)
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from models import errors as domain
 
@@ -45,7 +46,33 @@ def is_coded(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return True  # parse and validation errors: about the query, safe to show
-    return isinstance(original, CodedError)
+    if isinstance(original, CodedError):
+        return True
+    # graphql-core's verdict on a variable's value before execution (an Int out of range, a
+    # DateTime our scalar refused): about the request, and worded for its sender.
+    return error.path is None and type(original) is GraphQLError
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Masks every error we did not raise on purpose. The domain's `Forbidden` (raised by
+    `models.access` when a principal may see an organization but lacks the role) becomes the
+    coded FORBIDDEN error, not "Unexpected error."."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_coded(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, domain.Forbidden):
+            return GraphQLError(
+                message=Forbidden.default_message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": Forbidden.code},
+            )
+        return super().anonymise_error(error)
 
 
 @strawberry.interface

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from strawberry.aiohttp.views import GraphQLView as BaseGraphQLView
 
 from models.access import AuthFailure, Principal, authenticate
 from models.api_keys import Verification, api_key_verify
@@ -16,6 +15,8 @@ from models.clock import Clock
 from models.passwords import Passwords
 from models.tokens import MAX_TOKEN_LENGTH
 from schema.context import Context
+from schema.guard import GuardedGraphQLView
+from schema.pages import graphiql_response
 from settings import Settings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -70,7 +71,7 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     return await handler(request)
 
 
-class GraphQLView(BaseGraphQLView[Context, None]):
+class GraphQLView(GuardedGraphQLView[Context, None]):
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> Context:
@@ -79,7 +80,12 @@ class GraphQLView(BaseGraphQLView[Context, None]):
             passwords=request.app[PASSWORDS],
             now=request.get(NOW) or request.app[CLOCK](),
             principal=request.get(PRINCIPAL),
+            client_address=request.remote or "",
         )
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        """GraphiQL with its assets served by keyward, under a CSP (see schema/pages.py)."""
+        return graphiql_response(self.graphql_ide_html)
 
 
 def problem(status: int, title: str, detail: str) -> web.Response:

@@ -14,11 +14,16 @@ from models.access import (
 from models.accounts import user_get
 from models.api_keys import api_key_verify
 from schema.context import Info
+from schema.sessions import Session, sessions
 from schema.types import ApiKey, ApiKeyVerification, Organization, User, parse_id
 
 
 @strawberry.type
 class Query:
+    sessions: list[Session] = strawberry.field(
+        resolver=sessions, description="The signed-in user's sessions, newest first."
+    )
+
     @strawberry.field(description="The signed-in user; null unless signed in as a user.")
     async def me(self, info: Info) -> User | None:
         principal = info.context.principal

@@ -1,23 +1,29 @@
 """Test harness: a real database per test, real HTTP through aiohttp, time through a clock.
 
-Without TEST_DATABASE_URL each test gets a fresh SQLite file; with TEST_DATABASE_URL=postgres://…
-every test runs on that PostgreSQL database, its tables emptied before the test.
+Without TEST_DATABASE_URL each test gets a fresh SQLite file (the app migrates it at start, as the
+SQLite default does). With TEST_DATABASE_URL=postgres://… the pytest run gets a PostgreSQL schema of
+its own in that database (so concurrent runs never meet), built once by the migrations and dropped
+at the end; every test's tables are emptied before the test.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from models.database import database_close, database_open, tortoise_config
 from models.passwords import Passwords
 from server import DATABASE, create_app
 from settings import Settings
@@ -27,6 +33,7 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 # argon2 at a test cost: the production cost (~100 ms a hash) would dominate the suite.
 FAST_PASSWORDS = {"password_time_cost": 1, "password_memory_kib": 1024}
 PASSWORD = "correct horse battery staple"
+T = TypeVar("T")
 
 
 @dataclass
@@ -48,10 +55,74 @@ def clock() -> Clock:
     return Clock()
 
 
+def with_search_path(url: str, schema: str) -> str:
+    """`url` with its connections' search_path set to `schema` (an asyncpg server setting)."""
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name != "search_path"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("search_path", schema)])))
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to completion on its own loop in another thread: safe from a sync fixture
+    whatever loop pytest-asyncio has set up in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _postgres_execute(url: str, sql: str) -> None:
+    from tortoise.backends.asyncpg.client import AsyncpgDBClient  # noqa: PLC0415
+
+    config = tortoise_config(url)["connections"]["default"]["credentials"]
+    client = AsyncpgDBClient(connection_name="admin", **config)
+    await client.create_connection(with_db=True)
+    try:
+        await client.execute_script(sql)
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """This pytest run's own PostgreSQL schema, built by the migrations."""
+    if not ON_POSTGRES:
+        pytest.skip("needs TEST_DATABASE_URL=postgres://…")
+    schema = f"pytest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = with_search_path(TEST_DATABASE_URL, schema)
+
+    async def build() -> None:
+        await _postgres_execute(TEST_DATABASE_URL, f'CREATE SCHEMA "{schema}"')
+        await database_close(await database_open(url, create_schema=True))
+
+    run_apart(build())
+    try:
+        yield url
+    finally:
+        run_apart(_postgres_execute(TEST_DATABASE_URL, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes empty databases, for tests of how the schema gets built: new SQLite files, or new
+    PostgreSQL schemas dropped after the test."""
+    schemas: list[str] = []
+
+    def make() -> str:
+        name = f"pytest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        if not ON_POSTGRES:
+            return f"sqlite://{tmp_path / name}.sqlite3"
+        run_apart(_postgres_execute(TEST_DATABASE_URL, f'CREATE SCHEMA "{name}"'))
+        schemas.append(name)
+        return with_search_path(TEST_DATABASE_URL, name)
+
+    yield make
+    for name in schemas:
+        run_apart(_postgres_execute(TEST_DATABASE_URL, f'DROP SCHEMA "{name}" CASCADE'))
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if ON_POSTGRES:
-        return TEST_DATABASE_URL
+        return request.getfixturevalue("postgres_url")  # type: ignore[no-any-return]
     return f"sqlite://{tmp_path / 'keyward.sqlite3'}"
 
 
@@ -69,11 +140,13 @@ async def _empty_postgres(app: web.Application) -> None:
     from tortoise import connections  # noqa: PLC0415
 
     with app[DATABASE]:
-        await app[DATABASE].generate_schemas(safe=True)
         connection = connections.get("default")
-        await connection.execute_script(
-            'TRUNCATE api_key, session, membership, organization, "user", job_lease CASCADE'
+        _, rows = await connection.execute_query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " AND tablename <> 'tortoise_migrations'"
         )
+        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+        await connection.execute_script(f"TRUNCATE {tables} CASCADE")
 
 
 @pytest.fixture

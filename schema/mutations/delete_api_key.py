@@ -39,4 +39,4 @@ async def delete_api_key(info: Info, input: DeleteApiKeyInput) -> DeleteApiKeyRe
         await api_key_delete(organization_id=found[0].organization.id, key_id=found[1].id)
     except errors.ApiKeyNotFound as error:
         return ApiKeyNotFound(message=error.message)
-    return ApiKeyDeleted(deleted_api_key_id=input.id)
+    return ApiKeyDeleted(deleted_api_key_id=strawberry.ID(str(found[1].id)))

@@ -1,0 +1,193 @@
+"""`python -m bench [--quick]`: keyward's hot paths beside their physical limit, in one table.
+
+For SQLite and (when a server answers at 127.0.0.1:5432) PostgreSQL: seed through the domain,
+start keyward and the raw-driver baseline as subprocesses, drive each path from a separate
+process (wrk, else an open-loop generator), and print every figure beside its baseline from the
+same run. `--quick` only proves the harness works (small data, 2 s phases): CI runs it.
+Results are saved as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import load, procs, purge, report
+from bench.seed import Seeded, seed
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+LIST_QUERY = """query Keys { organization { apiKeys(first: 50) { totalCount
+  pageInfo { hasNextPage endCursor }
+  edges { cursor node { id name type status isDefault start token createdAt expiresAt rolledAt
+    lastUsedAt replacedBy { id name start } } } } } }"""
+CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(input: $input) {
+  __typename ... on ApiKeyCreated { token apiKey { id start createdAt } } } }"""
+
+MODES = {
+    "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
+              "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rate": 200.0,
+              "purge": {"sqlite": 5_000, "postgres": 20_000}},
+    "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
+             "rolled": 100, "seconds": 10.0, "warmup": 2.0, "rate": 1_000.0,
+             "purge": {"sqlite": 100_000, "postgres": 1_000_000}},
+}
+
+
+def machine() -> dict[str, Any]:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return {"nproc": os.cpu_count(), "cpu": model, "loadavg_at_start": os.getloadavg(),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def _check(seeded: Seeded, keyward: str, baseline: str, auth: dict[str, str]) -> None:
+    """One request of each kind, so a broken endpoint fails the run instead of timing errors."""
+    token = seeded.tokens[0]
+    ours = _post(keyward + "/v1/keys/verify", {"key": token}, {})
+    theirs = _post(baseline + "/v1/keys/verify", {"key": token}, {})
+    if ours != theirs:
+        raise SystemExit(f"verify differs: keyward {ours} baseline {theirs}")
+    listed = _post(keyward + "/graphql", {"query": LIST_QUERY}, auth)
+    if "errors" in listed or len(listed["data"]["organization"]["apiKeys"]["edges"]) != 50:
+        raise SystemExit(f"listing failed: {str(listed)[:500]}")
+    raw = _post(baseline + "/keys", {}, auth)["data"]["organization"]["apiKeys"]
+    if [e["node"]["id"] for e in raw["edges"]] != [
+        e["node"]["id"] for e in listed["data"]["organization"]["apiKeys"]["edges"]
+    ]:
+        raise SystemExit("the baseline's page differs from keyward's")
+    created = _post(keyward + "/graphql", {"query": CREATE_MUTATION,
+                                           "variables": {"input": {"name": "check"}}}, auth)
+    if created.get("data", {}).get("createApiKey", {}).get("__typename") != "ApiKeyCreated":
+        raise SystemExit(f"createApiKey failed: {created}")
+
+
+def _profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
+         "--format", "raw", "--rate", "200", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argparse.Namespace,
+                ) -> list[dict[str, Any]]:
+    print(f"[{db}] seeding through the domain…", file=sys.stderr, flush=True)
+    seeded = asyncio.run(seed(url, organizations=cfg["organizations"],
+                              keys_per_organization=cfg["keys_per_organization"],
+                              listing_keys=cfg["listing_keys"], rolled=cfg["rolled"]))
+    print(f"[{db}] {seeded.total_keys:,} keys in {seeded.seconds:.1f} s", file=sys.stderr,
+          flush=True)
+    auth = {"Authorization": f"Bearer {seeded.secret_token}"}
+    json_headers = {"Content-Type": "application/json"}
+    bodies = {
+        "verify": work / "verify.txt",
+        "list": work / "list.txt",
+        "create": work / "create.txt",
+    }
+    bodies["verify"].write_text("".join(json.dumps({"key": t}) + "\n" for t in seeded.tokens))
+    bodies["list"].write_text(json.dumps({"query": LIST_QUERY}) + "\n")
+    bodies["create"].write_text(json.dumps(
+        {"query": CREATE_MUTATION, "variables": {"input": {"name": "bench create"}}}) + "\n")
+    paths = {  # name: (label, keyward path, baseline path, headers)
+        "verify": ("POST /v1/keys/verify", "/v1/keys/verify", "/v1/keys/verify", json_headers),
+        "list": ("GraphQL apiKeys(first: 50)", "/graphql", "/keys", {**json_headers, **auth}),
+        "create": ("createApiKey", "/graphql", "/create", {**json_headers, **auth}),
+    }
+    rows: list[dict[str, Any]] = []
+    with procs.keyward(url, work / f"keyward-{db}.log") as ours, \
+            procs.baseline(url, work / f"baseline-{db}.log") as theirs:
+        _check(seeded, ours.url, theirs.url, auth)
+        for name, (label, our_path, their_path, headers) in paths.items():
+            figures: dict[str, Any] = {}
+            for who, server, path in (("baseline", theirs, their_path),
+                                      ("keyward", ours, our_path)):
+                body_file = bodies[name] if who == "keyward" or name == "verify" else (
+                    work / "empty.txt")
+                if body_file.name == "empty.txt":
+                    body_file.write_text('{"name": "bench create"}\n')
+                common = dict(base_url=server.url, path=path, bodies_file=body_file,
+                              headers=headers, workdir=work, rate=cfg["rate"],
+                              use_wrk=args.use_wrk)
+                load.run(seconds=cfg["warmup"], **common)  # type: ignore[arg-type]
+                spy = None
+                if args.profile and who == "keyward" and server.process is not None:
+                    spy = _profile(server.process.pid, cfg["seconds"],
+                                   RESULTS / f"profile-{db}-{name}.txt")
+                figures[who] = load.run(seconds=cfg["seconds"], **common).as_dict()  # type: ignore[arg-type]
+                if spy is not None:
+                    spy.wait()
+            row = {"db": db, "path": label, "kind": name, **figures,
+                   **report.judge(name, figures["keyward"], figures["baseline"])}
+            print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+            rows.append(row)
+        rows.append(purge.measure(db, url, cfg, work, ours, seeded, args))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small data, short phases (CI)")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--postgres-url", default=procs.POSTGRES_URL)
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--open-loop", dest="use_wrk", action="store_false",
+                        help="use the aiohttp open-loop generator even if wrk is installed")
+    parser.add_argument("--profile", action="store_true", help="py-spy keyward during each phase")
+    parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
+    args = parser.parse_args()
+    args.use_wrk = args.use_wrk and load.wrk_available()
+    mode = "quick" if args.quick else "full"
+    cfg = MODES[mode]
+    began = time.monotonic()
+    started_at = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="keyward-bench-") as tmp:
+        work = Path(tmp)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            work = args.keep
+        if args.only in (None, "sqlite"):
+            for stale in work.glob("bench.sqlite3*"):
+                stale.unlink()
+            sqlite_url = f"sqlite://{work / 'bench.sqlite3'}"
+            rows += run_backend("sqlite", sqlite_url, cfg, work, args)
+        if args.only in (None, "postgres") and not args.no_postgres:
+            if procs.postgres_fresh(args.postgres_url):
+                rows += run_backend("postgres", args.postgres_url, cfg, work, args)
+            else:
+                print("PostgreSQL: no server at 127.0.0.1:5432, skipped", file=sys.stderr)
+    result = {"mode": mode, "started_at": started_at.isoformat(), "machine": machine(),
+              "load_tool": "wrk" if args.use_wrk else "open-loop",
+              "seconds": time.monotonic() - began, "rows": rows}
+    RESULTS.mkdir(exist_ok=True)
+    name = "quick.tmp" if args.quick else started_at.strftime("%Y%m%dT%H%M%SZ") + ".json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(report.table(rows))
+    print(f"\n{mode} run, {result['load_tool']}, {result['seconds']:.0f} s on "
+          f"{result['machine']['nproc']} × {result['machine']['cpu']}, load average at start "
+          f"{result['machine']['loadavg_at_start'][0]:.1f}; saved to bench/results/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

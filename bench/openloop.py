@@ -1,0 +1,84 @@
+"""An open-loop load generator: requests start on a fixed schedule (`--rate` per second),
+whether or not earlier ones have answered, and each latency is measured from its scheduled
+start, so a stall shows up in the percentiles instead of silently lowering the request rate.
+
+Used when wrk is not installed; prints one JSON line (see `bench.load.Load`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import aiohttp
+
+
+async def _run(
+    url: str, bodies: list[bytes], headers: dict[str, str], rate: float, seconds: float,
+    connections: int,
+) -> dict[str, object]:
+    latencies: list[float] = []
+    errors = 0
+    total = int(rate * seconds)
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def one(body: bytes, scheduled: float) -> None:
+            nonlocal errors
+            try:
+                async with session.post(url, data=body) as response:
+                    await response.read()
+                    if response.status >= 400:
+                        errors += 1
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - scheduled)
+
+        began = time.perf_counter()
+        tasks = []
+        for n in range(total):
+            scheduled = began + n / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(bodies[n % len(bodies)], scheduled)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.openloop")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--bodies", type=Path, required=True)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--headers", default="{}")
+    args = parser.parse_args()
+    bodies = [line.encode() for line in args.bodies.read_text().splitlines() if line]
+    result = asyncio.run(
+        _run(args.url, bodies, json.loads(args.headers), args.rate, args.seconds,
+             args.connections)
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

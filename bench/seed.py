@@ -1,0 +1,129 @@
+"""Seed a benchmark database through the domain functions, as the API itself would write it.
+
+Keys are created with `api_key_create` and rolled with `api_key_roll`, in transactions of
+`SEED_BATCH` so seeding 100,000 keys takes seconds rather than minutes. Only the purge row's
+millions of already-expired rows are written with the raw driver (see `bench.purge`): the
+domain refuses to create a key that is already expired, rightly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from models import tokens
+from models.accounts import organization_create, user_sign_up
+from models.api_keys import MAX_GRACE_SECONDS, api_key_create, api_key_roll
+from models.database import database_close, database_open
+from models.entities import ApiKey, ApiKeyType
+from models.passwords import Passwords
+
+# Keys per transaction: big enough that commits do not dominate, small enough that SQLite's
+# write lock is never held for long.
+SEED_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Seeded:
+    organization_id: str  # the listing organization (10,000 keys in full mode)
+    secret_token: str  # a SECRET key of that organization: the GraphQL credential
+    tokens: list[str]  # the verification workload: valid and unknown, shuffled
+    total_keys: int
+    seconds: float
+
+
+async def _create_many(
+    organization_id: object, count: int, *, start: datetime, step: timedelta, concurrency: int
+) -> list[tuple[object, str, datetime]]:
+    out: list[tuple[object, str, datetime]] = []
+
+    async def chunk(first: int) -> None:
+        async with in_transaction():
+            for i in range(first, min(first + SEED_BATCH, count)):
+                now = start + step * i
+                key, token = await api_key_create(
+                    organization_id=organization_id,  # type: ignore[arg-type]
+                    name=f"bench key {i}",
+                    type=ApiKeyType.SECRET if i % 4 else ApiKeyType.PUBLIC,
+                    expires_at=None if i % 3 else now + timedelta(days=365),
+                    now=now,
+                )
+                out.append((key.id, token, now))
+
+    firsts = list(range(0, count, SEED_BATCH))
+    for at in range(0, len(firsts), concurrency):
+        await asyncio.gather(*(chunk(f) for f in firsts[at : at + concurrency]))
+    return out
+
+
+async def seed(
+    url: str, *, organizations: int, keys_per_organization: int, listing_keys: int, rolled: int
+) -> Seeded:
+    """One listing organization with `listing_keys` keys (the newest `rolled` of them rolled, so
+    `replacedBy` has work to do on the first page), plus `organizations` others."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    concurrency = 1 if url.startswith("sqlite") else 4
+    ctx = await database_open(url, create_schema=True)
+    try:
+        with ctx:
+            wall = datetime.now(UTC)
+            start = wall - timedelta(hours=2)
+            passwords = Passwords(time_cost=1, memory_kib=1024)
+            signed = await user_sign_up(
+                email="bench@example.com",
+                password="bench password",
+                organization_name="Bench",
+                now=start,
+                passwords=passwords,
+                session_ttl_seconds=86_400,
+                token_prefix="",
+            )
+            orgs = [
+                await organization_create(
+                    user_id=signed.user.id, name=f"Org {n}", now=start, token_prefix=""
+                )
+                for n in range(organizations + 1)
+            ]
+            listing = orgs[0]
+            _, secret_token = await api_key_create(
+                organization_id=listing.id,
+                name="bench credential",
+                type=ApiKeyType.SECRET,
+                expires_at=None,
+                now=start,
+            )
+            step = timedelta(seconds=3600 / max(listing_keys, 1))
+            created = await _create_many(
+                listing.id, listing_keys, start=start, step=step, concurrency=concurrency
+            )
+            for key_id, _, created_at in sorted(created, key=lambda c: c[2])[-rolled:]:
+                await api_key_roll(
+                    organization_id=listing.id,
+                    key_id=key_id,  # type: ignore[arg-type]
+                    grace_seconds=MAX_GRACE_SECONDS,
+                    now=created_at + step / 2,
+                )
+            valid = [token for _, token, _ in created]
+            for org in orgs[1:]:
+                more = await _create_many(
+                    org.id, keys_per_organization, start=start, step=step, concurrency=concurrency
+                )
+                valid.extend(token for _, token, _ in more)
+            total_keys = await ApiKey.all().count()
+    finally:
+        await database_close(ctx)
+    unknown = [tokens.generate(tokens.TokenKind.SECRET_KEY) for _ in range(len(valid) // 9)]
+    workload = valid + unknown
+    random.Random(6).shuffle(workload)
+    return Seeded(
+        organization_id=str(listing.id),
+        secret_token=secret_token,
+        tokens=workload,
+        total_keys=total_keys,
+        seconds=loop.time() - began,
+    )

@@ -1,0 +1,146 @@
+"""Brute-force protection for sign-in: a bounded number of failures per email and per client
+address within a sliding window, counted in the database so that every API process sees them.
+
+An attempt is recorded *before* the password is checked (`sign_in_attempt_start`) and its row is
+deleted when it succeeds or is refused, so the rows in a window are the failures plus the
+attempts still in flight. An attempt is allowed when fewer than the limit of rows with a smaller
+id lie in the window: concurrent attempts (aliases in one request, parallel requests, several
+processes) are ordered by the autoincrement id, and each counts once. Refused attempts leave no
+row, so hammering a locked email does not push its unlock time further out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.accounts import SignedIn, user_sign_in
+from models.entities import SignInAttempt
+from models.errors import DomainError
+from models.passwords import Passwords
+
+# Deleted per statement by `sign_in_attempts_purge`: small enough to keep a SQLite write lock
+# short, large enough that one run clears a busy window.
+PURGE_BATCH_SIZE = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    max_failures_per_email: int = 10
+    max_failures_per_address: int = 100
+    window_seconds: int = 900
+
+
+class TooManyAttempts(DomainError):
+    message = "Too many failed sign-in attempts. Try again later."
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
+def email_digest(email: str) -> str:
+    """The key attempts are counted under: people type passwords into email fields, so the
+    typed text is never stored."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+async def _retry_after(
+    *, attempt_id: int, since: datetime, now: datetime, window: timedelta, limit: int, **scope: str
+) -> int | None:
+    """Seconds until the attempt would be allowed, or None when it is allowed now."""
+    earlier = (
+        SignInAttempt.filter(id__lt=attempt_id, attempted_at__gt=since, **scope)
+        .order_by("-id")
+        .offset(limit - 1)
+        .limit(1)
+    )
+    rows = await earlier.values_list("attempted_at", flat=True)
+    if not rows:
+        return None
+    unlocked_at: datetime = rows[0] + window  # type: ignore[operator]
+    return max(1, math.ceil((unlocked_at - now).total_seconds()))
+
+
+async def sign_in_attempt_start(
+    *, email: str, client_address: str, now: datetime, limits: SignInLimits
+) -> int:
+    """Record an attempt and return its id; raises `TooManyAttempts` (leaving no row) when the
+    email or the client address already has its limit of failures in the window."""
+    attempt = await SignInAttempt.create(
+        email_digest=email_digest(email), client_address=client_address[:64], attempted_at=now
+    )
+    window = timedelta(seconds=limits.window_seconds)
+    since = now - window
+    waits = [
+        await _retry_after(
+            attempt_id=attempt.id,
+            since=since,
+            now=now,
+            window=window,
+            limit=limits.max_failures_per_email,
+            email_digest=attempt.email_digest,
+        ),
+        await _retry_after(
+            attempt_id=attempt.id,
+            since=since,
+            now=now,
+            window=window,
+            limit=limits.max_failures_per_address,
+            client_address=attempt.client_address,
+        ),
+    ]
+    refused = [wait for wait in waits if wait is not None]
+    if refused:
+        await SignInAttempt.filter(id=attempt.id).delete()
+        raise TooManyAttempts(retry_after_seconds=max(refused))
+    return int(attempt.id)
+
+
+async def sign_in_attempt_succeeded(*, attempt_id: int, email: str) -> None:
+    """The right password: this attempt and the email's earlier failures no longer count (only
+    someone who knows the password can reset them). The address's failures still do."""
+    await SignInAttempt.filter(id=attempt_id).delete()
+    await SignInAttempt.filter(email_digest=email_digest(email)).update(email_digest="")
+
+
+async def user_sign_in_limited(
+    *,
+    email: str,
+    password: str,
+    client_address: str,
+    now: datetime,
+    limits: SignInLimits,
+    passwords: Passwords,
+    session_ttl_seconds: int,
+    token_prefix: str,
+) -> SignedIn:
+    """`user_sign_in` behind the brute-force limits: raises `TooManyAttempts` once the email or
+    the client address has too many recent failures, even for the right password."""
+    attempt_id = await sign_in_attempt_start(
+        email=email, client_address=client_address, now=now, limits=limits
+    )
+    signed_in = await user_sign_in(
+        email=email,
+        password=password,
+        now=now,
+        passwords=passwords,
+        session_ttl_seconds=session_ttl_seconds,
+        token_prefix=token_prefix,
+    )
+    await sign_in_attempt_succeeded(attempt_id=attempt_id, email=email)
+    return signed_in
+
+
+async def sign_in_attempts_purge(*, now: datetime, limits: SignInLimits) -> int:
+    """Delete attempts older than the window, at most `PURGE_BATCH_SIZE` per call; housekeeping
+    only (old rows never count), safe to run from several workers. Returns the rows deleted."""
+    since = now - timedelta(seconds=limits.window_seconds)
+    ids = await SignInAttempt.filter(attempted_at__lte=since).limit(PURGE_BATCH_SIZE).values_list(
+        "id", flat=True
+    )
+    if not ids:
+        return 0
+    return await SignInAttempt.filter(id__in=list(ids)).delete()

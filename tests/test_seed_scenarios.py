@@ -1,0 +1,84 @@
+"""The seed's promises, as a new user would live them (../shared/seed/api-keys.md)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import Api, Clock
+from tests.support import ORGANIZATION_NAME, assert_unauthorized, delete, keys_of, roll
+
+
+async def test_every_organization_gets_a_public_default_key_with_its_token(api: Api) -> None:
+    # given / when a team signs up
+    account = await api.sign_up()
+    # then its organization has one key: the public Default API Key, token visible
+    [key] = await keys_of(api, account.session, account.organization_id)
+    assert (key["name"], key["type"], key["isDefault"]) == ("Default API Key", "PUBLIC", True)
+    assert key["token"] == account.default_key["token"]
+    assert (await api.verify(key["token"]))["valid"] is True
+    # and it may be published: it can read its organization's name and nothing more
+    data = await api.query(ORGANIZATION_NAME, {}, token=key["token"])
+    assert data["organization"]["id"] == account.organization_id
+
+
+async def test_old_keys_work_for_twelve_hours_after_a_roll(api: Api, clock: Clock) -> None:
+    # given a secret key in use by a server
+    account = await api.sign_up()
+    key, old_token = await api.create_key(account)
+    # when it is rolled
+    rolled = await roll(api, account.session, key["id"])
+    new_token = rolled["token"]
+    # then both keys authenticate for 12 hours
+    for step in (0, 6 * 3600, 6 * 3600 - 1):
+        clock.advance(seconds=step)
+        for token in (old_token, new_token):
+            data = await api.query(ORGANIZATION_NAME, {}, token=token)
+            assert data["organization"]["id"] == account.organization_id
+    # and then only the new one
+    clock.advance(seconds=1)
+    status, body = await api.raw(ORGANIZATION_NAME, {}, token=old_token)
+    assert_unauthorized(status, body, "EXPIRED")
+    assert (await api.query(ORGANIZATION_NAME, {}, token=new_token))["organization"]
+
+
+async def test_a_deleted_key_is_refused_by_the_very_next_request(api: Api) -> None:
+    # given a key in use
+    account = await api.sign_up()
+    key, token = await api.create_key(account)
+    assert (await api.verify(token))["valid"] is True
+    # when it is deleted, and with no time passing
+    await delete(api, account.session, key["id"])
+    # then
+    assert await api.verify(token) == {"valid": False, "code": "NOT_FOUND"}
+
+
+async def test_an_expiration_date_is_honoured_to_the_second(api: Api, clock: Clock) -> None:
+    # given a key that expires at 13:00
+    account = await api.sign_up()
+    _, token = await api.create_key(account, expiresAt="2030-01-01T13:00:00Z")
+    # when / then
+    clock.advance(minutes=59, seconds=59)
+    assert (await api.verify(token))["valid"] is True
+    clock.advance(seconds=1)
+    assert await api.verify(token) == {"valid": False, "code": "EXPIRED"}
+
+
+async def test_eight_concurrent_rolls_make_exactly_one_replacement(api: Api) -> None:
+    # given a key
+    account = await api.sign_up()
+    key, old_token = await api.create_key(account)
+    # when eight rolls of it race
+    results = await asyncio.gather(*(roll(api, account.session, key["id"]) for _ in range(8)))
+    # then exactly one won
+    names = sorted(result["__typename"] for result in results)
+    assert names == ["ApiKeyNotRollable"] * 7 + ["ApiKeyRolled"]
+    [winner] = [result for result in results if result["__typename"] == "ApiKeyRolled"]
+    # and exactly one replacement exists, the winner's, and it works
+    keys = await keys_of(api, account.session, account.organization_id)
+    assert sorted(k["id"] for k in keys) == sorted(
+        [account.default_key["id"], key["id"], winner["apiKey"]["id"]]
+    )
+    [old] = [k for k in keys if k["id"] == key["id"]]
+    assert old["replacedBy"] == {"id": winner["apiKey"]["id"]}
+    assert (await api.verify(winner["token"]))["keyId"] == winner["apiKey"]["id"]
+    assert (await api.verify(old_token))["valid"] is True
