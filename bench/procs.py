@@ -53,6 +53,12 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer /healthz within 60 s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the process, all its threads (from /proc)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *exc: object) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

@@ -13,29 +13,31 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     header = (
         "| db | path | keyward req/s | p50 / p99 ms | baseline req/s | p50 / p99 ms "
-        "| ratio req/s | ratio p99 | goal | met |"
+        "| ratio req/s | ratio p99 | CPU µs/req (k / b) | goal | met |"
     )
-    lines = [header, "|" + "---|" * 10]
+    lines = [header, "|" + "---|" * 11]
     for row in rows:
         k, b = row.get("keyward"), row.get("baseline")
-        if row.get("kind") == "purge":
+        if row.get("kind") == "purge" and "seconds" in row:
             lines.append(
                 f"| {row['db']} | {row['path']} | {_fmt(row.get('seconds'), 2)} s "
                 f"| +{_fmt(row.get('peak_rss_mb'))} MB | {_fmt(row.get('baseline_seconds'), 2)} s "
                 f"| - | {_fmt(row.get('ratio_time'), 2)}× time "
-                f"| {_fmt(row.get('ratio_p99_during'), 2)}× idle "
+                f"| {_fmt(row.get('ratio_p99_during'), 2)}× idle | "
                 f"| {row['goal']} | {row['met']} |"
             )
             continue
         if not k or not b:
             lines.append(f"| {row['db']} | {row['path']} | {row.get('note', 'not done')} "
-                         f"| | | | | | {row['goal']} | {row['met']} |")
+                         f"| | | | | | | {row['goal']} | {row['met']} |")
             continue
         lines.append(
             f"| {row['db']} | {row['path']} | {_fmt(k['rps'], 0)} "
             f"| {_fmt(k['p50_ms'], 2)} / {_fmt(k['p99_ms'], 2)} | {_fmt(b['rps'], 0)} "
             f"| {_fmt(b['p50_ms'], 2)} / {_fmt(b['p99_ms'], 2)} | {_fmt(row['ratio_rps'], 2)}× "
-            f"| {_fmt(row['ratio_p99'], 2)}× | {row['goal']} | {row['met']} |"
+            f"| {_fmt(row['ratio_p99'], 2)}× "
+            f"| {_fmt(k.get('cpu_us_per_request'), 0)} / {_fmt(b.get('cpu_us_per_request'), 0)} "
+            f"| {row['goal']} | {row['met']} |"
         )
     return "\n".join(lines)
 

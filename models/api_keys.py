@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from models import tokens
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput
-from models.last_used import key_by_digest, last_used_record
+from models.hot_path import key_by_digest, last_used_record
 
 MAX_NAME_LENGTH = 100
 MAX_GRACE_SECONDS = 604_800  # 7 days
@@ -219,7 +219,7 @@ async def api_key_verify(
     *, token: str, now: datetime, within: Collection[uuid.UUID] | None = None
 ) -> Verification:
     """Whether `token` is a usable key at `now`: one indexed lookup by digest in raw SQL, no
-    queryset and no model instance (see `models.last_used`). A made-up or mistyped token is
+    queryset and no model instance (see `models.hot_path`). A made-up or mistyped token is
     MALFORMED without touching the database. With `within`, a key of any other organization is
     NOT_FOUND and its usage is not recorded."""
     if tokens.parse(token) not in _KEY_KINDS:

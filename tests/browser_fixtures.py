@@ -12,23 +12,30 @@ from tests.browser_support import CHROMIUM_ARGS, chromium_path, keyward_server, 
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chromium() -> str:
+    """The Chromium to drive; skips (saying why) before anything starts when it cannot run."""
     require_sqlite_pass()
+    executable = chromium_path()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("browser tests SKIPPED: playwright is not installed (pip install -e '.[test]')")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with keyward_server(tmp_path_factory.mktemp("keyward")) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_sqlite_pass()
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests SKIPPED: playwright is not installed (pip install -e '.[test]')")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()

@@ -110,7 +110,6 @@ async def test_a_roll_racing_a_delete_ends_in_a_serial_state(
             assert left == 0
         orders[rolled] += 1
     assert sum(orders.values()) == len(keys)
-    print("H4ORDERS", orders)
 
 
 async def test_concurrent_creates_lose_nothing(api: Api) -> None:

@@ -105,6 +105,8 @@ async def test_a_secret_key_creates_in_its_own_organization(api: Api) -> None:
         ("expiresAt", {"expiresAt": "2031-01-01T00:00:00"}),
         ("expiresAt", {"expiresAt": "2030-01-01T12:00:00Z"}),
         ("expiresAt", {"expiresAt": "2029-06-01T00:00:00Z"}),
+        ("expiresAt", {"expiresAt": "9999-12-31T23:59:59-05:00"}),
+        ("expiresAt", {"expiresAt": "0001-01-01T00:00:00+05:00"}),
     ],
 )
 async def test_bad_input_is_invalid_input(api: Api, field: str, fields: dict[str, Any]) -> None:

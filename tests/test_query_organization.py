@@ -76,6 +76,24 @@ async def test_pages_walk_all_keys_newest_first(api: Api, clock: Clock) -> None:
     assert pages == 3
 
 
+async def test_pages_keep_sub_second_order(api: Api, clock: Clock) -> None:
+    # given keys created a fraction of a second apart, across a whole second
+    account = await api.sign_up()
+    created = [account.default_key["id"]]
+    for micros in (1, 499_999, 500_000, 1):
+        clock.advance(microseconds=micros)
+        created.append((await api.create_key(account, name=str(micros)))[0]["id"])
+    # when read two at a time
+    seen: list[str] = []
+    after = None
+    for _ in range(3):
+        keys = await page(api, account.session, account.organization_id, 2, after)
+        seen += [edge["node"]["id"] for edge in keys["edges"]]
+        after = keys["pageInfo"]["endCursor"]
+    # then
+    assert seen == list(reversed(created))
+
+
 async def test_pages_with_equal_timestamps_skip_and_repeat_nothing(api: Api) -> None:
     # given five keys created in the same instant
     account = await api.sign_up()
@@ -107,6 +125,19 @@ async def test_the_last_page_is_empty_past_the_end(api: Api) -> None:
     assert rest["edges"] == []
     assert rest["pageInfo"] == {"hasNextPage": False, "endCursor": None}
     assert rest["totalCount"] == 1
+
+
+async def test_a_null_page_size_means_fifty(api: Api, clock: Clock) -> None:
+    # given 51 keys
+    account = await api.sign_up()
+    for number in range(50):
+        clock.advance(seconds=1)
+        await api.create_key(account, name=f"k{number}", type="PUBLIC")
+    # when the page size is sent as null
+    keys = await page(api, account.session, account.organization_id, None, None)
+    # then
+    assert (len(keys["edges"]), keys["totalCount"]) == (50, 51)
+    assert keys["pageInfo"]["hasNextPage"] is True
 
 
 async def test_a_hundred_is_the_largest_page(api: Api) -> None:

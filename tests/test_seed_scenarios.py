@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
+
+import models.api_keys
 from tests.conftest import Api, Clock
 from tests.support import ORGANIZATION_NAME, assert_unauthorized, delete, keys_of, roll
 
@@ -82,3 +88,32 @@ async def test_eight_concurrent_rolls_make_exactly_one_replacement(api: Api) -> 
     assert old["replacedBy"] == {"id": winner["apiKey"]["id"]}
     assert (await api.verify(winner["token"]))["keyId"] == winner["apiKey"]["id"]
     assert (await api.verify(old_token))["valid"] is True
+
+
+async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_replacement(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given eight rolls held back until every one of them has read the key as ACTIVE and is
+    # about to write: the worst interleaving, which timing alone rarely produces on SQLite
+    account = await api.sign_up()
+    key, _ = await api.create_key(account)
+    barrier = asyncio.Barrier(8)
+    real_transaction = models.api_keys.in_transaction
+
+    @contextlib.asynccontextmanager
+    async def after_everyone(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        await asyncio.wait_for(barrier.wait(), timeout=10)
+        async with real_transaction(*args, **kwargs) as connection:
+            yield connection
+
+    monkeypatch.setattr(models.api_keys, "in_transaction", after_everyone)
+    # when
+    results = await asyncio.gather(*(roll(api, account.session, key["id"]) for _ in range(8)))
+    # then the conditional update let exactly one through
+    names = sorted(result["__typename"] for result in results)
+    assert names == ["ApiKeyNotRollable"] * 7 + ["ApiKeyRolled"]
+    keys = await keys_of(api, account.session, account.organization_id)
+    assert len(keys) == 3
+    [winner] = [result for result in results if result["__typename"] == "ApiKeyRolled"]
+    [old] = [k for k in keys if k["id"] == key["id"]]
+    assert old["replacedBy"] == {"id": winner["apiKey"]["id"]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import PASSWORD, SIGN_UP, Api
@@ -88,6 +90,18 @@ async def test_an_email_is_taken_whatever_its_case(api: Api) -> None:
     # then
     assert data["signUp"]["__typename"] == "EmailTaken"
     assert data["signUp"]["message"]
+
+
+async def test_concurrent_sign_ups_with_one_email_make_one_account(api: Api) -> None:
+    # given / when three sign-ups of one address race
+    variables = {"input": {"email": "race@example.com", "password": PASSWORD}}
+    results = await asyncio.gather(*(api.query(SIGN_UP, variables) for _ in range(3)))
+    # then one account exists, with one organization
+    names = sorted(result["signUp"]["__typename"] for result in results)
+    assert names == ["EmailTaken", "EmailTaken", "SignedIn"]
+    session = await api.sign_in("race@example.com")
+    me = await api.query(ME, token=session)
+    assert len(me["me"]["organizations"]) == 1
 
 
 async def test_sign_up_needs_no_credential_but_refuses_a_bad_one(api: Api) -> None:

@@ -162,3 +162,19 @@ async def test_failed_verifications_are_not_recorded(api: Api, clock: Clock) -> 
     assert (await api.verify(token))["code"] == "EXPIRED"
     # then
     assert await last_used(api, account.session, key["id"]) is None
+
+
+async def test_last_used_at_minute_is_exact_below_the_second(api: Api, clock: Clock) -> None:
+    # given a key first used half a second past noon
+    account = await api.sign_up()
+    key, token = await api.create_key(account)
+    clock.advance(microseconds=500_000)
+    await api.verify(token)
+    # when it is used again just under, then exactly, a minute later
+    clock.advance(seconds=59, microseconds=999_999)
+    await api.verify(token)
+    assert await last_used(api, account.session, key["id"]) == "2030-01-01T12:00:00.500000Z"
+    clock.advance(microseconds=1)
+    await api.verify(token)
+    # then
+    assert await last_used(api, account.session, key["id"]) == "2030-01-01T12:01:00.500000Z"

@@ -54,6 +54,8 @@ async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyRe
         expires_at = None if input.expires_at is None else as_utc(input.expires_at)
     except ValueError:
         return InvalidInput(message="The date needs a UTC offset, such as Z.", field="expiresAt")
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        return InvalidInput(message="The date is out of range.", field="expiresAt")
     try:
         key, token = await api_key_create(
             organization_id=access.organization.id,

@@ -147,12 +147,16 @@ const timeOnly = new Intl.DateTimeFormat(undefined, {
   hourCycle: "h23",
 });
 
-/** A <time> element: the local date (and time), the exact instant on hover. */
+/** A <time> element: the local date (and time below it), the exact instant on hover. */
 export function time(iso, { withTime = true, empty = "Never" } = {}) {
   if (!iso) return h("span", { class: "muted" }, empty);
   const date = new Date(iso);
-  const text = (withTime ? dateTime : dateOnly).format(date);
-  return h("time", { datetime: iso, title: date.toString() }, text);
+  return h(
+    "time",
+    { datetime: iso, title: date.toString() },
+    h("span", { class: "date" }, dateOnly.format(date)),
+    withTime && h("span", { class: "clock" }, timeOnly.format(date)),
+  );
 }
 
 /** "21:04" today, else "Nov 28, 2026, 21:04": when a rolled key stops working. */

@@ -128,7 +128,7 @@ function row(key, page, canManage) {
         ? tokenBox(key.token, { label: `token of ${key.name}` })
         : h("code", { class: "start" }, `${key.start}…`),
     ),
-    h("td", {}, status(key)),
+    h("td", { class: "status-cell" }, status(key)),
     h("td", {}, time(key.createdAt, { withTime: false })),
     h("td", {}, time(key.expiresAt)),
     h("td", {}, time(key.lastUsedAt)),
@@ -344,7 +344,7 @@ function rollKey(key, page) {
       page.load();
     },
   );
-  const dialog = openDialog(`Roll “${key.name}”?`, form);
+  const dialog = openDialog(`Roll “${key.name}” (${key.start}…)?`, form);
 }
 
 function deleteKey(key, page) {
@@ -373,5 +373,5 @@ function deleteKey(key, page) {
       await page.load();
     },
   );
-  const dialog = openDialog(`Delete “${key.name}”?`, form);
+  const dialog = openDialog(`Delete “${key.name}” (${key.start}…)?`, form);
 }

@@ -1,0 +1,26 @@
+# One image for every keyward process: `migrate` (once per deploy), `serve` (the API, any number
+# of replicas) and `worker` (the scheduled jobs). Settings come from the environment (README).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+# Dependencies first: this layer is rebuilt only when pyproject.toml changes.
+COPY pyproject.toml ./
+RUN mkdir models schema jobs && touch models/__init__.py schema/__init__.py jobs/__init__.py \
+        server.py settings.py \
+    && pip install . \
+    && pip uninstall --yes keyward \
+    && rm -rf models schema jobs server.py settings.py build *.egg-info
+# The code runs from /app (the dashboard's static files and the migrations live beside it).
+COPY . .
+
+RUN useradd --system --uid 10001 --no-create-home keyward
+USER keyward
+
+EXPOSE 8000
+ENTRYPOINT ["python", "server.py"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--no-scheduler"]

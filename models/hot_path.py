@@ -1,0 +1,189 @@
+"""The verification hot path's database work: raw SQL through tortoise's own connection, with
+concurrent lookups and `lastUsedAt` writes each coalesced into one statement.
+
+Why not a queryset: building one costs more than the indexed lookup it runs (pypika renders the
+SQL anew on every call), and a model instance more again.
+
+Why batches: tortoise's SQLite client runs one statement at a time behind a lock, each a round
+trip to aiosqlite's thread, so 32 concurrent verifications queued 32 round trips. Here the
+lookups waiting at the same moment share one `WHERE digest IN (…)` (PostgreSQL: `= ANY($1)`),
+and the writes share one `executemany` in one transaction (group commit). At low load a batch is
+one lookup; under load a batch is whatever arrived during the previous one. Each caller still
+awaits its own result, so the contract is unchanged: the row is read after the request arrived
+(a deletion committed before is seen: revocation stays immediate, there is no cache), and
+`lastUsedAt` is written, or has failed, before the verification answers. The conditional WHERE
+keeps "at most one write per key per minute" across processes.
+
+Inside a transaction both run directly on the transaction's connection, unbatched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+
+from models.entities import ApiKey
+
+# Items per statement: what queues while one statement runs forms the next batch, so under
+# load a batch is about (request rate × statement time); the cap keeps each statement short
+# and under SQLite's limit on bound parameters.
+MAX_BATCH = 500
+
+_COLUMNS = "digest, id, organization_id, type, name, expires_at, last_used_at"
+_SELECT_POSTGRES = f"SELECT {_COLUMNS} FROM api_key WHERE digest = ANY($1::varchar[])"
+_UPDATE = {
+    "sqlite": "UPDATE api_key SET last_used_at = ? WHERE id = ?"
+    " AND (last_used_at IS NULL OR last_used_at <= ?)",
+    "postgres": "UPDATE api_key SET last_used_at = $1 WHERE id = $2"
+    " AND (last_used_at IS NULL OR last_used_at <= $3)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    type: str
+    name: str
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _sqlite(db: BaseDBAsyncClient) -> bool:
+    return bool(db.capabilities.dialect == "sqlite")
+
+
+async def _select(db: BaseDBAsyncClient, digests: list[str]) -> dict[str, KeyRow]:
+    if _sqlite(db):
+        marks = ", ".join("?" * len(digests))
+        sql = f"SELECT {_COLUMNS} FROM api_key WHERE digest IN ({marks})"
+        _, rows = await db.execute_query(sql, digests)
+    else:
+        _, rows = await db.execute_query(_SELECT_POSTGRES, [digests])
+    found = {}
+    for row in rows:
+        digest, key_id, organization_id, type_, name, expires_at, last_used_at = tuple(row)
+        found[digest] = KeyRow(
+            id=_uuid(key_id),
+            organization_id=_uuid(organization_id),
+            type=type_,
+            name=name,
+            expires_at=_moment(expires_at),
+            last_used_at=_moment(last_used_at),
+        )
+    return found
+
+
+async def _write(db: BaseDBAsyncClient, uses: list[tuple[uuid.UUID, datetime, datetime]]) -> None:
+    sqlite = _sqlite(db)
+    rows = [[now, str(key_id) if sqlite else key_id, since] for key_id, now, since in uses]
+    sql = _UPDATE["sqlite" if sqlite else "postgres"]
+    if len(rows) == 1:
+        await db.execute_query(sql, rows[0])
+    else:
+        await db.execute_many(sql, rows)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+@dataclass
+class _Batcher(Generic[K, V, R]):
+    """Coalesces concurrent calls: `run` gets the batch's {key: value} and returns
+    {key: result}; a key asked for twice in one batch is done once."""
+
+    run: Callable[[dict[K, V]], Awaitable[dict[K, R]]]
+    queue: dict[K, tuple[V, list[asyncio.Future[R | None]]]] = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+
+    async def __call__(self, key: K, value: V) -> R | None:
+        waiter: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
+        queued = self.queue.get(key)
+        if queued is None:
+            self.queue[key] = (value, [waiter])
+        else:
+            queued[1].append(waiter)
+        if self.task is None:
+            self.task = asyncio.create_task(self._drain())
+        return await waiter
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                batch = {key: self.queue.pop(key) for key in list(self.queue)[:MAX_BATCH]}
+                try:
+                    results = await self.run({key: value for key, (value, _) in batch.items()})
+                except Exception as error:  # every caller fails as its own statement would have
+                    for _, waiters in batch.values():
+                        for waiter in waiters:
+                            if not waiter.done():
+                                waiter.set_exception(error)
+                    continue
+                for key, (_, waiters) in batch.items():
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(results.get(key))
+        finally:
+            self.task = None
+
+
+@dataclass
+class _Batchers:
+    lookups: _Batcher[str, None, KeyRow]
+    writes: _Batcher[uuid.UUID, tuple[datetime, datetime], None]
+
+
+_batchers: WeakKeyDictionary[BaseDBAsyncClient, _Batchers] = WeakKeyDictionary()
+
+
+def _for(db: BaseDBAsyncClient) -> _Batchers:
+    batchers = _batchers.get(db)
+    if batchers is None:
+
+        async def lookups(digests: dict[str, None]) -> dict[str, KeyRow]:
+            return await _select(db, list(digests))
+
+        async def writes(uses: dict[uuid.UUID, tuple[datetime, datetime]]) -> dict[uuid.UUID, None]:
+            await _write(db, [(key_id, now, since) for key_id, (now, since) in uses.items()])
+            return {}
+
+        batchers = _batchers[db] = _Batchers(_Batcher(lookups), _Batcher(writes))
+    return batchers
+
+
+async def key_by_digest(digest: str) -> KeyRow | None:
+    """The key whose token has this SHA-256 digest: an indexed lookup, no model instance."""
+    db = ApiKey._meta.db
+    if isinstance(db, TransactionalDBClient):
+        return (await _select(db, [digest])).get(digest)
+    return await _for(db).lookups(digest, None)
+
+
+async def last_used_record(key_id: uuid.UUID, *, now: datetime, since: datetime) -> None:
+    """Record a use of the key at `now` unless one was recorded after `since`; returns once
+    written."""
+    db = ApiKey._meta.db
+    if isinstance(db, TransactionalDBClient):
+        await _write(db, [(key_id, now, since)])
+        return
+    await _for(db).writes(key_id, (now, since))

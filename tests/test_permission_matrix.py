@@ -1,0 +1,328 @@
+"""The permission matrix, generated from the schema: every query field and mutation × every
+principal (anonymous; MEMBER, ADMIN, OWNER, public key, secret key of organization A; the same
+five of organization B) × every ID argument (the principal's own organization's object, the
+other organization's, a random UUID, a malformed ID, and, where the ID may be left out, none).
+
+`MATRIX` is the one place the expected answers are written. A field or mutation added to the
+schema without a row there fails `test_every_schema_field_has_a_row`. While one organization's
+principals act, the other organization's rows must stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from models import tokens
+from models.entities import ApiKey, Membership, Organization, Role, Session, User
+from schema import build_schema
+from tests.conftest import Account, Api
+from tests.support import add_member
+
+OWN, FOREIGN, RANDOM, MALFORMED, OMITTED = "own", "foreign", "random", "malformed", "omitted"
+ID_VARIANTS = (OWN, FOREIGN, RANDOM, MALFORMED)
+PRINCIPALS = ("anonymous", "MEMBER", "ADMIN", "OWNER", "public key", "secret key")
+
+# field: what its ID argument names ("-" for none), then one answer per principal, in the order
+# of PRINCIPALS. An answer is one outcome for every ID variant, or one per variant in the order
+# own, foreign, random, malformed[, omitted]. Outcomes: `ok` (success), `null`, a result type's
+# name (an expected failure), UNAUTHENTICATED / FORBIDDEN (top-level errors), and for
+# verifyApiKey the verification code.
+MATRIX: dict[str, tuple[str, tuple[str, str, str, str, str, str]]] = {
+    # -- queries --
+    "me": ("-", ("null", "ok", "ok", "ok", "null", "null")),
+    "organization": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "ok null null null null",
+            "ok null null null null",
+            "ok null null null null",
+            "ok null null null ok",
+            "ok null null null ok",
+        ),
+    ),
+    "apiKey": (
+        "api key",
+        (
+            "UNAUTHENTICATED",
+            "ok null null null",
+            "ok null null null",
+            "ok null null null",
+            "FORBIDDEN FORBIDDEN FORBIDDEN null",
+            "ok null null null",
+        ),
+    ),
+    "verifyApiKey": (
+        "token",
+        (
+            "UNAUTHENTICATED",
+            *(["VALID NOT_FOUND NOT_FOUND MALFORMED"] * 5),  # type: ignore[list-item]
+        ),
+    ),
+    "sessions": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN")),
+    # -- mutations --
+    "signUp": ("-", ("ok", "ok", "ok", "ok", "ok", "ok")),
+    "signIn": ("-", ("ok", "ok", "ok", "ok", "ok", "ok")),
+    "signOut": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN")),
+    "endSession": (
+        "session",
+        (
+            "UNAUTHENTICATED",
+            "ok SessionNotFound SessionNotFound SessionNotFound",
+            "ok SessionNotFound SessionNotFound SessionNotFound",
+            "ok SessionNotFound SessionNotFound SessionNotFound",
+            "FORBIDDEN",
+            "FORBIDDEN",
+        ),
+    ),
+    "createOrganization": (
+        "-",
+        ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN"),
+    ),
+    "createApiKey": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound InvalidInput",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound InvalidInput",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound InvalidInput",
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound FORBIDDEN",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound ok",
+        ),
+    ),
+    "rollApiKey": (
+        "api key",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+        ),
+    ),
+    "deleteApiKey": (
+        "api key",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+        ),
+    ),
+}
+
+SUCCESSES = {
+    "SignedIn",
+    "OrganizationCreated",
+    "ApiKeyCreated",
+    "ApiKeyRolled",
+    "ApiKeyDeleted",
+    "SessionEnded",
+    "Organization",
+    "ApiKey",
+    "User",
+    "Session",
+}
+
+DOCUMENTS = {
+    "me": "query Q { me { __typename id } }",
+    "organization": "query Q($id: ID) { organization(id: $id) { __typename id } }",
+    "apiKey": "query Q($id: ID!) { apiKey(id: $id) { __typename id } }",
+    "verifyApiKey": "query Q($id: String!) { verifyApiKey(token: $id) { __typename code } }",
+    "sessions": "query Q { sessions { __typename id } }",
+    "signUp": "mutation Q($input: SignUpInput!) { signUp(input: $input) { __typename } }",
+    "signIn": "mutation Q($input: SignInInput!) { signIn(input: $input) { __typename } }",
+    "signOut": "mutation Q { signOut }",
+    "endSession": "mutation Q($id: ID!) { endSession(input: {id: $id}) { __typename } }",
+    "createOrganization": (
+        'mutation Q { createOrganization(input: {name: "Side"}) { __typename } }'
+    ),
+    "createApiKey": (
+        'mutation Q($id: ID) { createApiKey(input: {organizationId: $id, name: "m"}) '
+        "{ __typename } }"
+    ),
+    "rollApiKey": "mutation Q($id: ID!) { rollApiKey(input: {id: $id}) { __typename } }",
+    "deleteApiKey": "mutation Q($id: ID!) { deleteApiKey(input: {id: $id}) { __typename } }",
+}
+
+
+def expected(field: str, principal: str, variant: str) -> str:
+    target, answers = MATRIX[field]
+    outcomes = answers[PRINCIPALS.index(principal)].split()
+    if len(outcomes) == 1:
+        return outcomes[0]
+    return outcomes[(*ID_VARIANTS, OMITTED).index(variant)]
+
+
+def variants(field: str) -> tuple[str, ...]:
+    target, _ = MATRIX[field]
+    if target == "-":
+        return ("-",)
+    if field in ("organization", "createApiKey"):
+        return (*ID_VARIANTS, OMITTED)
+    return ID_VARIANTS
+
+
+def schema_fields() -> set[str]:
+    schema = build_schema()
+    graphql_schema = schema._schema
+    fields: set[str] = set()
+    for root in (graphql_schema.query_type, graphql_schema.mutation_type):
+        assert root is not None
+        fields |= {name for name in root.fields if not name.startswith("__")}
+    return fields
+
+
+def test_every_schema_field_has_a_row() -> None:
+    assert schema_fields() == set(MATRIX) == set(DOCUMENTS)
+
+
+@dataclass
+class Tenant:
+    """One organization with a principal of every kind, and objects others must not reach."""
+
+    owner: Account
+    admin: Account
+    member: Account
+    secret_token: str
+    stranger_key_id: str  # a key other tenants' principals aim at
+    stranger_session_id: str  # a session of the owner that others aim at
+
+
+async def tenant(api: Api) -> Tenant:
+    owner = await api.sign_up()
+    admin, member = await api.sign_up(), await api.sign_up()
+    await add_member(admin, owner.organization_id, Role.ADMIN)
+    await add_member(member, owner.organization_id, Role.MEMBER)
+    _, secret = await api.create_key(owner, name="principal")
+    stranger_key, _ = await api.create_key(owner, name="target")
+    await api.sign_in(owner.email)
+    data = await api.query("query { sessions { id } }", token=owner.session)
+    return Tenant(
+        owner=owner,
+        admin=admin,
+        member=member,
+        secret_token=secret,
+        stranger_key_id=stranger_key["id"],
+        stranger_session_id=data["sessions"][0]["id"],
+    )
+
+
+async def snapshot(tenant: Tenant) -> list[Any]:
+    organization_id = uuid.UUID(tenant.owner.organization_id)
+    user_ids = [uuid.UUID(a.user_id) for a in (tenant.owner, tenant.admin, tenant.member)]
+    return [
+        await Organization.filter(id=organization_id).values(),
+        await Membership.filter(organization_id=organization_id).order_by("id").values(),
+        await ApiKey.filter(organization_id=organization_id).order_by("id").values(),
+        await User.filter(id__in=user_ids).order_by("id").values(),
+        await Session.filter(user_id__in=user_ids).order_by("id").values(),
+    ]
+
+
+def outcome(field: str, status: int, body: dict[str, Any]) -> str:
+    assert status == 200, body
+    if "errors" in body:
+        assert len(body["errors"]) == 1, body
+        code = body["errors"][0].get("extensions", {}).get("code")
+        assert code in ("UNAUTHENTICATED", "FORBIDDEN"), body
+        return str(code)
+    value = body["data"][field]
+    if value is None:
+        return "null"
+    if value is True or isinstance(value, list):
+        return "ok"
+    if field == "verifyApiKey":
+        return str(value["code"])
+    typename = value["__typename"]
+    return "ok" if typename in SUCCESSES else str(typename)
+
+
+async def test_the_permission_matrix(api: Api, db: None) -> None:
+    # given two organizations with a principal of every kind
+    tenants = [await tenant(api), await tenant(api)]
+    cells = 0
+    wrong: list[tuple[str, str, str, str, dict[str, Any]]] = []
+    for home, away in (tenants, tenants[::-1]):
+        before = await snapshot(away)
+        # (anonymous belongs to no organization: it is asked once)
+        principals = PRINCIPALS if home is tenants[0] else PRINCIPALS[1:]
+        for principal in principals:
+            for field in MATRIX:
+                for variant in variants(field):
+                    token = await _credential(api, principal, home)
+                    variables = await _variables(api, field, variant, token, home, away)
+                    status, body = await api.raw(DOCUMENTS[field], variables, token=token)
+                    # then
+                    got = outcome(field, status, body)
+                    if got != expected(field, principal, variant):
+                        wrong.append((field, principal, variant, got, body))
+                    cells += 1
+        # then the other organization is untouched
+        assert await snapshot(away) == before
+    assert not wrong, "\n".join(" | ".join(map(str, cell)) for cell in wrong)
+    assert cells == len(PRINCIPALS) * 2 * sum(len(variants(f)) for f in MATRIX) - sum(
+        len(variants(f)) for f in MATRIX
+    )
+
+
+async def _credential(api: Api, principal: str, home: Tenant) -> str | None:
+    """The principal's credential; a fresh session each time, as signOut may end it."""
+    users = {"MEMBER": home.member, "ADMIN": home.admin, "OWNER": home.owner}
+    if principal in users:
+        return await api.sign_in(users[principal].email)
+    if principal == "public key":
+        return str(home.owner.default_key["token"])
+    return home.secret_token if principal == "secret key" else None
+
+
+async def _variables(
+    api: Api, field: str, variant: str, token: str | None, home: Tenant, away: Tenant
+) -> dict[str, Any]:
+    if field == "signUp":
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        return {"input": {"email": email, "password": "correct horse battery staple"}}
+    if field == "signIn":
+        return {"input": {"email": home.owner.email, "password": "correct horse battery staple"}}
+    target, _ = MATRIX[field]
+    if target == "-" or variant == OMITTED:
+        return {}
+    if variant == RANDOM:
+        return {
+            "id": tokens.generate(tokens.TokenKind.SECRET_KEY)
+            if target == "token"
+            else str(uuid.uuid4())
+        }
+    if variant == MALFORMED:
+        return {"id": "sk_nope" if target == "token" else "not-an-id"}
+    if target == "organization":
+        return {"id": (home if variant == OWN else away).owner.organization_id}
+    if target == "token":
+        return {"id": (home if variant == OWN else away).secret_token}
+    if target == "api key":
+        if variant == FOREIGN:
+            return {"id": away.stranger_key_id}
+        key, _ = await api.create_key(home.owner, name="victim")
+        return {"id": key["id"]}
+    assert target == "session"
+    if variant == FOREIGN:
+        return {"id": away.stranger_session_id}
+    # a fresh second session of the principal's own user (the owner's, for a key)
+    account = home.owner
+    for candidate in (home.member, home.admin):
+        if token and await _is(api, token, candidate):
+            account = candidate
+    fresh = await api.sign_in(account.email)
+    data = await api.query("query { sessions { id current } }", token=fresh)
+    return {"id": next(s["id"] for s in data["sessions"] if s["current"])}
+
+
+async def _is(api: Api, token: str, account: Account) -> bool:
+    status, body = await api.raw("query { me { id } }", token=token)
+    me = body.get("data", {}).get("me") if status == 200 else None
+    return bool(me and me["id"] == account.user_id)
