@@ -43,6 +43,8 @@ class Settings:
     sign_in_max_failures_per_email: int = 10
     sign_in_max_failures_per_address: int = 100
     sign_in_window_seconds: int = 900
+    # Reverse proxies in front that append to X-Forwarded-For: 0 trusts no such header.
+    trusted_proxy_hops: int = 0
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 5_000
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
@@ -64,6 +66,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if not 0 <= self.trusted_proxy_hops <= 10:
+            raise SettingsError("TRUSTED_PROXY_HOPS must lie between 0 and 10")
         for origin in self.cors_origins:
             if not _ORIGIN.fullmatch(origin):
                 raise SettingsError(
@@ -100,6 +104,7 @@ class Settings:
             ("sign_in_max_failures_per_email", int),
             ("sign_in_max_failures_per_address", int),
             ("sign_in_window_seconds", int),
+            ("trusted_proxy_hops", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:

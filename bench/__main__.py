@@ -38,7 +38,7 @@ CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(
 MODES = {
     "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
               "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rounds": 1, "rate": 200.0,
-              "purge": {"sqlite": 5_000, "postgres": 20_000}},
+              "purge": {"sqlite": 1_000, "postgres": 2_000}},
     "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
              "rolled": 100, "seconds": 5.0, "warmup": 2.0, "rounds": 2, "rate": 1_000.0,
              "purge": {"sqlite": 100_000, "postgres": 1_000_000}},

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from models import tokens
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput
-from models.hot_path import key_by_digest, last_used_record
+from models.hot_path import ApiKeyRow, key_by_digest, key_page, last_used_record
 
 MAX_NAME_LENGTH = 100
 MAX_GRACE_SECONDS = 604_800  # 7 days
@@ -95,7 +95,7 @@ async def api_key_create(
 
 @dataclass(frozen=True)
 class ApiKeyPage:
-    keys: list[ApiKey]
+    keys: list[ApiKeyRow]
     has_next_page: bool
     total_count: int
 
@@ -103,15 +103,11 @@ class ApiKeyPage:
 async def api_key_list(
     *, organization_id: uuid.UUID, first: int, after: tuple[datetime, uuid.UUID] | None
 ) -> ApiKeyPage:
-    """One page of the organization's keys, newest first, after the (created_at, id) cursor."""
+    """One page of the organization's keys, newest first, after the (created_at, id) cursor:
+    plain rows from raw SQL (see `models.hot_path.key_page`), no model instances."""
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
-    query = ApiKey.filter(organization_id=organization_id)
-    total = await query.count()
-    if after is not None:
-        created_at, key_id = after
-        query = query.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=key_id))
-    keys = await query.order_by("-created_at", "-id").limit(first + 1)
+    keys, total = await key_page(organization_id, after, first + 1)
     return ApiKeyPage(keys=keys[:first], has_next_page=len(keys) > first, total_count=total)
 
 

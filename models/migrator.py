@@ -12,6 +12,7 @@ after the first release, add migrations with `tortoise -c models.migrator.CONFIG
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sys
 import zlib
 from pathlib import Path
@@ -26,7 +27,7 @@ from tortoise.migrations.writer import MigrationWriter
 from models.database import tortoise_config
 
 # Two `migrate` runs at once would both try to create the same tables: the second waits for
-# the first on this PostgreSQL advisory lock, then finds nothing left to do.
+# the first on this PostgreSQL advisory lock (on SQLite, a lock file), then finds nothing to do.
 _MIGRATE_LOCK = zlib.crc32(b"keyward migrate")
 # For tools that read a tortoise config (`tortoise -c models.migrator.CONFIG …`): an in-memory
 # SQLite database, enough to compare the models with the migrations on disk.
@@ -68,10 +69,17 @@ async def migrations_check() -> None:
 
 
 async def migrations_apply() -> list[str]:
-    """Apply pending migrations, each in a transaction where the database allows it."""
+    """Apply pending migrations, each in a transaction where the database allows it. Processes
+    starting together (several SQLite workers, two deploys) take turns; the later ones find
+    nothing left to do."""
     connection = get_connection("default")
-    if connection.capabilities.dialect != "postgres":
-        return await _apply()
+    if connection.capabilities.dialect == "sqlite":
+        filename = str(getattr(connection, "filename", ":memory:"))
+        if filename == ":memory:":
+            return await _apply()
+        with open(f"{filename}-migrate-lock", "w") as lock:
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            return await _apply()  # closing the file releases the lock
     async with connection.acquire_connection() as locked:
         await locked.execute(f"SELECT pg_advisory_lock({_MIGRATE_LOCK})")
         try:

@@ -14,6 +14,7 @@ from models.api_keys import Verification, api_key_verify
 from models.clock import Clock
 from models.passwords import Passwords
 from models.tokens import MAX_TOKEN_LENGTH
+from schema.client import client_address
 from schema.context import Context
 from schema.guard import GuardedGraphQLView
 from schema.pages import graphiql_response
@@ -80,7 +81,7 @@ class GraphQLView(GuardedGraphQLView[Context, None]):
             passwords=request.app[PASSWORDS],
             now=request.get(NOW) or request.app[CLOCK](),
             principal=request.get(PRINCIPAL),
-            client_address=request.remote or "",
+            client_address=client_address(request, request.app[SETTINGS].trusted_proxy_hops),
         )
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:

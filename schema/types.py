@@ -16,6 +16,7 @@ from models.accounts import user_organizations
 from models.api_keys import Verification, VerificationCode, api_key_list
 from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
+from models.hot_path import ApiKeyRow
 from schema.context import Info
 from schema.errors import BadUserInput, Forbidden
 
@@ -49,7 +50,9 @@ class ApiKey:
     replacement: strawberry.Private[entities.ApiKey | None] = None
 
     @classmethod
-    def from_model(cls, key: entities.ApiKey, replacement: entities.ApiKey | None = None) -> ApiKey:
+    def from_model(
+        cls, key: entities.ApiKey | ApiKeyRow, replacement: entities.ApiKey | None = None
+    ) -> ApiKey:
         return cls(
             id=strawberry.ID(str(key.id)),
             name=key.name,
@@ -109,7 +112,7 @@ class ApiKeyConnection:
     total_count: int
 
 
-def encode_cursor(key: entities.ApiKey) -> str:
+def encode_cursor(key: entities.ApiKey | ApiKeyRow) -> str:
     raw = f"{key.created_at.isoformat()}|{key.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -170,7 +173,9 @@ class Organization:
         edges = [
             ApiKeyEdge(
                 cursor=encode_cursor(k),
-                node=ApiKey.from_model(k, replacements.get(k.replaced_by_id)),  # type: ignore[arg-type]
+                node=ApiKey.from_model(
+                    k, None if k.replaced_by_id is None else replacements.get(k.replaced_by_id)
+                ),
             )
             for k in page.keys
         ]

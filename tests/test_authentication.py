@@ -151,7 +151,11 @@ NO_CREDENTIAL_CASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("document", "variables"), NO_CREDENTIAL_CASES)
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    NO_CREDENTIAL_CASES,
+    ids=[document.split("(")[0].split("{")[0].split()[-1] for document, _ in NO_CREDENTIAL_CASES],
+)
 async def test_no_credential_is_an_unauthenticated_error(
     api: Api, document: str, variables: dict[str, Any]
 ) -> None:
@@ -204,7 +208,11 @@ PUBLIC_KEY_FORBIDDEN: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("what", "document", "variables"), PUBLIC_KEY_FORBIDDEN)
+@pytest.mark.parametrize(
+    ("what", "document", "variables"),
+    PUBLIC_KEY_FORBIDDEN,
+    ids=[case[0] for case in PUBLIC_KEY_FORBIDDEN],
+)
 async def test_a_public_key_may_do_nothing_else(
     api: Api, what: str, document: str, variables: dict[str, Any]
 ) -> None:

@@ -16,7 +16,7 @@ from tortoise import connections
 from models import tokens
 from settings import Settings
 from tests.conftest import ON_POSTGRES, Api
-from tests.support import VERIFY_API_KEY, roll
+from tests.support import ROLL_API_KEY, VERIFY_API_KEY, roll
 
 TABLES = ["organization", '"user"', "membership", "session", "api_key"]
 
@@ -83,7 +83,12 @@ async def test_logs_hold_no_secret_token(api: Api, caplog: pytest.LogCaptureFixt
     # when
     secrets, _ = await exercise(api)
     for secret in secrets:
+        # a bad bearer token, and a secret pasted where it fails the variable's type
         await api.raw(VERIFY_API_KEY, {"token": secret}, token=secret[:-1] + "0")
+        status, refused = await api.raw(
+            ROLL_API_KEY, {"input": {"id": "x", "gracePeriodSeconds": secret}}, token=secrets[0]
+        )
+        assert refused["errors"], refused
     # then the logs saw the work (down to the digests bound into SQL) but no secret
     assert any(tokens.digest(secret) in caplog.text for secret in secrets)
     text = caplog.text + "".join(str(record.args) for record in caplog.records)

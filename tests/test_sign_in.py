@@ -6,6 +6,12 @@ from __future__ import annotations
 from tests.conftest import PASSWORD, SIGN_IN, SIGN_UP, Api
 from tests.support import ME, assert_unauthorized, keys_of, unknown_token
 
+SIGN_IN_USER = """
+mutation SignInUser($input: SignInInput!) {
+  signIn(input: $input) { __typename ... on SignedIn { user { id organizations { id } } } }
+}
+"""
+
 
 async def test_sign_in_starts_a_new_session(api: Api) -> None:
     # given an account
@@ -27,13 +33,8 @@ async def test_sign_in_starts_a_new_session(api: Api) -> None:
 async def test_sign_in_returns_the_user(api: Api) -> None:
     # given
     account = await api.sign_up()
-    document = """
-    mutation SignIn($input: SignInInput!) {
-      signIn(input: $input) { __typename ... on SignedIn { user { id organizations { id } } } }
-    }
-    """
     # when
-    data = await api.query(document, {"input": {"email": account.email, "password": PASSWORD}})
+    data = await api.query(SIGN_IN_USER, {"input": {"email": account.email, "password": PASSWORD}})
     # then
     assert data["signIn"] == {
         "__typename": "SignedIn",

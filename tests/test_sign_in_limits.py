@@ -193,3 +193,21 @@ async def test_sign_in_document_from_conftest_still_works(api: Api) -> None:
     account = await api.sign_up()
     data = await api.query(SIGN_IN, {"input": {"email": account.email, "password": PASSWORD}})
     assert data["signIn"]["__typename"] == "SignedIn"
+
+
+def _request(forwarded: list[str]) -> web.Request:
+    from aiohttp.test_utils import make_mocked_request
+    from multidict import CIMultiDict
+
+    headers = CIMultiDict(("X-Forwarded-For", value) for value in forwarded)
+    return make_mocked_request("POST", "/graphql", headers=headers)
+
+
+def test_the_client_address_trusts_only_the_configured_proxies() -> None:
+    from schema.client import client_address
+
+    spoofed = _request(["6.6.6.6, 203.0.113.7", "10.0.0.2"])
+    assert client_address(spoofed, 0) != "203.0.113.7"  # no proxy trusted: the peer
+    assert client_address(spoofed, 1) == "10.0.0.2"
+    assert client_address(spoofed, 2) == "203.0.113.7"
+    assert client_address(_request(["203.0.113.7"]), 2) == client_address(_request([]), 0)
