@@ -10,11 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # Dependencies first: this layer is rebuilt only when pyproject.toml changes.
 COPY pyproject.toml ./
-RUN mkdir models schema jobs && touch models/__init__.py schema/__init__.py jobs/__init__.py \
-        server.py settings.py \
-    && pip install . \
-    && pip uninstall --yes keyward \
-    && rm -rf models schema jobs server.py settings.py build *.egg-info
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
 # The code runs from /app (the dashboard's static files and the migrations live beside it).
 COPY . .
 

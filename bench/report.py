@@ -45,7 +45,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def judge(path: str, keyward: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
     ratio_rps = keyward["rps"] / baseline["rps"] if baseline["rps"] else 0.0
     ratio_p99 = keyward["p99_ms"] / baseline["p99_ms"] if baseline["p99_ms"] else 0.0
-    if path == "verify":
+    if path.startswith("verify"):
         goal, met = "≥0.8× req/s, ≤1.5× p99", ratio_rps >= 0.8 and ratio_p99 <= 1.5
     elif path == "list":
         goal, met = "≥0.3× req/s", ratio_rps >= 0.3

@@ -8,10 +8,15 @@ domain refuses to create a key that is already expired, rightly.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import random
-from dataclasses import dataclass
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
@@ -127,3 +132,32 @@ async def seed(
         total_keys=total_keys,
         seconds=loop.time() - began,
     )
+
+
+def seed_in_subprocess(url: str, out: Path, **sizes: int) -> Seeded:
+    """`seed` in a process of its own: tortoise keeps per-process state that breaks PostgreSQL
+    inserts once the same process has used SQLite (see shared PITFALLS)."""
+    command = [sys.executable, "-m", "bench.seed", "--database", url, "--out", str(out)]
+    for name, value in sizes.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    subprocess.run(command, check=True, cwd=Path(__file__).resolve().parent.parent)
+    return Seeded(**json.loads(out.read_text()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.seed")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    for name in ("organizations", "keys-per-organization", "listing-keys", "rolled"):
+        parser.add_argument(f"--{name}", type=int, required=True)
+    args = parser.parse_args()
+    seeded = asyncio.run(seed(
+        args.database, organizations=args.organizations,
+        keys_per_organization=args.keys_per_organization, listing_keys=args.listing_keys,
+        rolled=args.rolled,
+    ))
+    args.out.write_text(json.dumps(asdict(seeded)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,5 @@
 """Running one job once: the lease, the database context, stopping between batches, and the
-one log line per run. The jobs themselves are thin adapters over `models.housekeeping`.
+one log line per run. The jobs themselves are in `jobs.housekeeping`.
 
 The lease is what makes several workers safe. A scheduled run leases its job until the end of
 the current interval slot (slots are aligned to the Unix epoch, so every worker agrees on them):
@@ -17,67 +17,21 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.context import TortoiseContext, _current_context
 
+from jobs.housekeeping import JOBS, JobEnv
 from models.clock import Clock, utcnow
-from models.housekeeping import (
-    BATCH_SIZE,
-    KeepGoing,
-    api_keys_expire_rolled,
-    api_keys_purge_expired,
-    job_lease_acquire,
-    job_lease_release,
-    job_lease_renew,
-    sessions_purge_ended,
-)
+from models.housekeeping import BATCH_SIZE, job_lease_acquire, job_lease_release, job_lease_renew
 from settings import Settings
 
 log = logging.getLogger("keyward.jobs")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class JobEnv:
-    """What a job needs besides the database: the instant it runs at and when to stop."""
-
-    settings: Settings
-    now: datetime
-    keep_going: KeepGoing
-    batch_size: int
-
-
-async def expire_rolled(env: JobEnv) -> dict[str, int]:
-    expired = await api_keys_expire_rolled(
-        now=env.now, batch_size=env.batch_size, keep_going=env.keep_going
-    )
-    return {"expired": expired}
-
-
-async def purge_expired(env: JobEnv) -> dict[str, int]:
-    api_keys = await api_keys_purge_expired(
-        now=env.now,
-        retention_seconds=env.settings.expired_key_retention_seconds,
-        batch_size=env.batch_size,
-        keep_going=env.keep_going,
-    )
-    sessions = 0
-    if await env.keep_going():
-        sessions = await sessions_purge_ended(
-            now=env.now, batch_size=env.batch_size, keep_going=env.keep_going
-        )
-    return {"api_keys": api_keys, "sessions": sessions}
-
-
-JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {
-    "expire-rolled": expire_rolled,
-    "purge-expired": purge_expired,
-}
 
 
 @dataclass(frozen=True)

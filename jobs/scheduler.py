@@ -17,7 +17,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from tortoise.context import TortoiseContext
 
-from jobs.runner import EPOCH, JOBS, JobRunner
+from jobs.housekeeping import JOBS
+from jobs.runner import EPOCH, JobRunner
 from models.clock import Clock, utcnow
 from settings import Settings
 

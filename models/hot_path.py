@@ -7,7 +7,7 @@ SQL anew on every call), and a model instance more again.
 Why batches: tortoise's SQLite client runs one statement at a time behind a lock, each a round
 trip to aiosqlite's thread, so 32 concurrent verifications queued 32 round trips. Here the
 lookups waiting at the same moment share one `WHERE digest IN (…)` (PostgreSQL: `= ANY($1)`),
-and the writes share one `executemany` in one transaction (group commit). At low load a batch is
+and the writes share one `UPDATE … WHERE id IN (…)` (group commit). At low load a batch is
 one lookup; under load a batch is whatever arrived during the previous one. Each caller still
 awaits its own result, so the contract is unchanged: the row is read after the request arrived
 (a deletion committed before is seen: revocation stays immediate, there is no cache), and
@@ -38,12 +38,10 @@ MAX_BATCH = 500
 
 _COLUMNS = "digest, id, organization_id, type, name, expires_at, last_used_at"
 _SELECT_POSTGRES = f"SELECT {_COLUMNS} FROM api_key WHERE digest = ANY($1::varchar[])"
-_UPDATE = {
-    "sqlite": "UPDATE api_key SET last_used_at = ? WHERE id = ?"
-    " AND (last_used_at IS NULL OR last_used_at <= ?)",
-    "postgres": "UPDATE api_key SET last_used_at = $1 WHERE id = $2"
-    " AND (last_used_at IS NULL OR last_used_at <= $3)",
-}
+_UPDATE_POSTGRES = (
+    "UPDATE api_key SET last_used_at = $1 WHERE id = ANY($2::uuid[])"
+    " AND (last_used_at IS NULL OR last_used_at <= $3)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +91,19 @@ async def _select(db: BaseDBAsyncClient, digests: list[str]) -> dict[str, KeyRow
 
 
 async def _write(db: BaseDBAsyncClient, uses: list[tuple[uuid.UUID, datetime, datetime]]) -> None:
-    sqlite = _sqlite(db)
-    rows = [[now, str(key_id) if sqlite else key_id, since] for key_id, now, since in uses]
-    sql = _UPDATE["sqlite" if sqlite else "postgres"]
-    if len(rows) == 1:
-        await db.execute_query(sql, rows[0])
+    """One UPDATE for the batch, at its earliest use: the uses in one batch lie milliseconds
+    apart, and taking the earliest `now` and `since` for all keeps writes a minute apart."""
+    now = min(use[1] for use in uses)
+    since = min(use[2] for use in uses)
+    if _sqlite(db):
+        marks = ", ".join("?" * len(uses))
+        sql = (
+            f"UPDATE api_key SET last_used_at = ? WHERE id IN ({marks})"
+            " AND (last_used_at IS NULL OR last_used_at <= ?)"
+        )
+        await db.execute_query(sql, [now, *(str(use[0]) for use in uses), since])
     else:
-        await db.execute_many(sql, rows)
+        await db.execute_query(_UPDATE_POSTGRES, [now, [use[0] for use in uses], since])
 
 
 @dataclass(frozen=True, slots=True)

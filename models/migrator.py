@@ -111,11 +111,17 @@ async def _changes() -> list[MigrationWriter]:
 
 
 async def _regenerate() -> Path:
+    previous = _INITIAL.read_text() if _INITIAL.exists() else None
     _INITIAL.unlink(missing_ok=True)
-    writers = await _changes()
-    if len(writers) != 1 or writers[0].name != _INITIAL.stem:
-        raise RuntimeError(f"expected one initial migration, got {[w.name for w in writers]}")
-    return writers[0].write()
+    try:
+        writers = await _changes()
+        if len(writers) != 1 or writers[0].name != _INITIAL.stem:
+            raise RuntimeError(f"expected one initial migration, got {[w.name for w in writers]}")
+        return writers[0].write()
+    except BaseException:
+        if previous is not None:
+            _INITIAL.write_text(previous)
+        raise
 
 
 def main(argv: list[str]) -> int:

@@ -69,16 +69,37 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _postgres_execute(url: str, sql: str) -> None:
+async def _postgres_execute(url: str, sql: str) -> list[dict[str, Any]]:
     from tortoise.backends.asyncpg.client import AsyncpgDBClient  # noqa: PLC0415
 
     config = tortoise_config(url)["connections"]["default"]["credentials"]
     client = AsyncpgDBClient(connection_name="admin", **config)
     await client.create_connection(with_db=True)
     try:
-        await client.execute_script(sql)
+        return await client.execute_query_dict(sql)
     finally:
         await client.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _drop_abandoned_schemas() -> None:
+    """Schemas left by pytest runs that were killed before their teardown."""
+    rows = await _postgres_execute(
+        TEST_DATABASE_URL, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pytest\\_%'"
+    )
+    for name in (row["nspname"] for row in rows):
+        pid = name.split("_")[1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            await _postgres_execute(TEST_DATABASE_URL, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +111,7 @@ def postgres_url() -> Iterator[str]:
     url = with_search_path(TEST_DATABASE_URL, schema)
 
     async def build() -> None:
+        await _drop_abandoned_schemas()
         await _postgres_execute(TEST_DATABASE_URL, f'CREATE SCHEMA "{schema}"')
         await database_close(await database_open(url, create_schema=True))
 

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('replaced_by', fields.ForeignKeyField('models.ApiKey', source_field='replaced_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'api_key', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'created_at', 'id'])], 'pk_attr': 'id'},
+            options={'table': 'api_key', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'created_at', 'id']), Index(fields=['replaced_by_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

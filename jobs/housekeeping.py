@@ -1,0 +1,62 @@
+"""The scheduled jobs: thin adapters from a run's environment to `models.housekeeping`, each
+returning its counts by name (for the run's log line and the operator's `jobs run`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.housekeeping import (
+    KeepGoing,
+    api_keys_expire_rolled,
+    api_keys_purge_expired,
+    sessions_purge_ended,
+    sign_in_attempts_purge,
+)
+from settings import Settings
+
+
+@dataclass(frozen=True)
+class JobEnv:
+    """What a job needs besides the database: the instant it runs at and when to stop."""
+
+    settings: Settings
+    now: datetime
+    keep_going: KeepGoing
+    batch_size: int
+
+
+async def expire_rolled(env: JobEnv) -> dict[str, int]:
+    expired = await api_keys_expire_rolled(
+        now=env.now, batch_size=env.batch_size, keep_going=env.keep_going
+    )
+    return {"expired": expired}
+
+
+async def purge_expired(env: JobEnv) -> dict[str, int]:
+    api_keys = await api_keys_purge_expired(
+        now=env.now,
+        retention_seconds=env.settings.expired_key_retention_seconds,
+        batch_size=env.batch_size,
+        keep_going=env.keep_going,
+    )
+    sessions = sign_in_attempts = 0
+    if await env.keep_going():
+        sessions = await sessions_purge_ended(
+            now=env.now, batch_size=env.batch_size, keep_going=env.keep_going
+        )
+    if await env.keep_going():
+        sign_in_attempts = await sign_in_attempts_purge(
+            now=env.now,
+            window_seconds=env.settings.sign_in_window_seconds,
+            batch_size=env.batch_size,
+            keep_going=env.keep_going,
+        )
+    return {"api_keys": api_keys, "sessions": sessions, "sign_in_attempts": sign_in_attempts}
+
+
+JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {
+    "expire-rolled": expire_rolled,
+    "purge-expired": purge_expired,
+}
