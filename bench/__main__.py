@@ -141,7 +141,7 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                     seconds = cfg["warmup"] if round_ < 0 else cfg["seconds"]
                     spy = None
                     if args.profile and who == "keyward" and round_ == 0:
-                        spy = _profile(server, seconds, RESULTS / f"profile-{db}-{name}.txt")
+                        spy = _profile(server, seconds, work / f"profile-{db}-{name}.txt")
                     cpu = server.cpu_seconds()
                     figure = load.run(
                         base_url=server.url, path=path, bodies_file=body_file, headers=headers,
@@ -179,7 +179,8 @@ def main() -> int:
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--open-loop", dest="use_wrk", action="store_false",
                         help="use the aiohttp open-loop generator even if wrk is installed")
-    parser.add_argument("--profile", action="store_true", help="py-spy keyward during each phase")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
     args = parser.parse_args()
     args.use_wrk = args.use_wrk and load.wrk_available()

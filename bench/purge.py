@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -75,17 +76,35 @@ def insert_expired(url: str, organization_id: str, count: int) -> None:
 
 
 def delete_in_shell(url: str) -> float:
-    """Seconds for one DELETE of every expired key in sqlite3 / psql (process start included)."""
+    """Seconds for one DELETE of every expired key in sqlite3 / psql (process start included);
+    through the raw driver where that shell is not installed."""
     now = datetime.now(UTC).isoformat(" ")
-    if url.startswith("sqlite://"):
-        command = ["sqlite3", url.removeprefix("sqlite://"),
-                   f"PRAGMA foreign_keys=ON; DELETE FROM api_key WHERE expires_at <= '{now}';"]
-    else:
-        command = ["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
-                   f"DELETE FROM api_key WHERE expires_at <= '{now}'"]
+    sql = f"DELETE FROM api_key WHERE expires_at <= '{now}'"
+    sqlite = url.startswith("sqlite://")
+    shell = "sqlite3" if sqlite else "psql"
     began = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    if shutil.which(shell) is None:
+        if sqlite:
+            with sqlite3.connect(url.removeprefix("sqlite://")) as connection:
+                connection.execute("PRAGMA foreign_keys=ON")
+                connection.execute(sql)
+        else:
+            asyncio.run(_execute_postgres(url, sql))
+    elif sqlite:
+        subprocess.run([shell, url.removeprefix("sqlite://"), f"PRAGMA foreign_keys=ON; {sql};"],
+                       check=True, capture_output=True)
+    else:
+        subprocess.run([shell, "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                       check=True, capture_output=True)
     return time.perf_counter() - began
+
+
+async def _execute_postgres(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
 
 
 # Without an index on api_key.replaced_by_id, every deleted row makes the database scan the
