@@ -21,6 +21,10 @@ MIGRATIONS_MODULE = "models.migrations"
 # A connection waits this long for SQLite's write lock before giving up: concurrent writers
 # queue instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_SECONDS = 5
+# The server cancels a statement at DB_STATEMENT_TIMEOUT_MS; the client waits a little longer
+# so the server's clearer error usually arrives first.
+COMMAND_TIMEOUT_MARGIN_SECONDS = 2
 
 
 def tortoise_config(
@@ -52,6 +56,14 @@ def tortoise_config(
                 "database": parts.path.lstrip("/") or "postgres",
                 "minsize": 1,
                 "maxsize": pool_size,
+                # A database behind a dead network never answers at all: give up on it (and
+                # answer 503) instead of holding the request for asyncpg's default minute.
+                "timeout": CONNECT_TIMEOUT_SECONDS,
+                "command_timeout": (
+                    statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_SECONDS
+                    if statement_timeout_ms
+                    else None
+                ),
                 "server_settings": {
                     "statement_timeout": str(statement_timeout_ms),
                     "timezone": "UTC",

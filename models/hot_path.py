@@ -197,7 +197,10 @@ class _Batcher(Generic[K, V, R]):
     task: asyncio.Task[None] | None = None
 
     async def __call__(self, key: K, value: V) -> R | None:
-        waiter: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self.task is not None and self.task.get_loop() is not loop:
+            self.queue, self.task = {}, None  # a client reused on a new event loop
+        waiter: asyncio.Future[R | None] = loop.create_future()
         queued = self.queue.get(key)
         if queued is None:
             self.queue[key] = (value, [waiter])
