@@ -130,6 +130,8 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
             procs.baseline(url, work / f"baseline-{db}.log") as theirs:
         _check(seeded, ours.url, theirs.url, auth)
         for name, (label, our_path, their_path, headers) in paths.items():
+            if args.purge_only:
+                break
             runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "keyward": []}
             sides = {"baseline": (theirs, their_path), "keyward": (ours, our_path)}
             for round_ in range(-1, cfg["rounds"]):  # round -1 warms both up
@@ -182,6 +184,8 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
+    parser.add_argument("--purge-only", action="store_true",
+                        help="seed, then measure only the purge-expired row")
     args = parser.parse_args()
     args.use_wrk = args.use_wrk and load.wrk_available()
     mode = "quick" if args.quick else "full"
@@ -208,7 +212,8 @@ def main() -> int:
               "load_tool": "wrk" if args.use_wrk else "open-loop",
               "seconds": time.monotonic() - began, "rows": rows}
     RESULTS.mkdir(exist_ok=True)
-    name = "quick.tmp" if args.quick else started_at.strftime("%Y%m%dT%H%M%SZ") + ".json"
+    name = "quick.tmp" if args.quick else started_at.strftime("%Y%m%dT%H%M%SZ") + (
+        "-purge.json" if args.purge_only else ".json")
     (RESULTS / name).write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(report.table(rows))
     print(f"\n{mode} run, {result['load_tool']}, {result['seconds']:.0f} s on "

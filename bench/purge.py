@@ -191,8 +191,13 @@ def _memory_kib(field: str) -> int:
 
 
 async def _purge(url: str) -> dict[str, Any]:
+    from models import housekeeping
     from models.database import database_close, database_open
     from models.housekeeping import api_keys_purge_expired
+
+    # Tuning experiments: KEYWARD_BENCH_PURGE_TUNE='{"PURGE_SQLITE_TARGET_SECONDS": 0.05}'.
+    for name, value in json.loads(os.environ.get("KEYWARD_BENCH_PURGE_TUNE", "{}")).items():
+        setattr(housekeeping, name, value)
 
     ctx = await database_open(url)
     try:

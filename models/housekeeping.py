@@ -10,9 +10,12 @@ loaded into Python.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
@@ -70,21 +73,102 @@ async def api_keys_purge_expired(
     *,
     now: datetime,
     retention_seconds: int,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     keep_going: KeepGoing | None = None,
 ) -> int:
     """Delete, digest and all, every key whose `expires_at` is at least `retention_seconds`
     before `now`. Returns how many keys this call deleted. Keys that replaced a purged key keep
-    working: their `replaced_by` link is on the purged row, and links to it become NULL."""
+    working: their `replaced_by` link is on the purged row, and links to it become NULL.
+
+    `batch_size` caps the rows per statement; by default each database gets its own (see
+    `PURGE_POSTGRES_BATCH` and `PURGE_SQLITE_*`). Raw SQL per dialect on tortoise's connection,
+    like `models.hot_path`: a queryset costs a subquery join on the primary key per batch."""
     if retention_seconds < 0:
         raise ValueError("retention_seconds must not be negative")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     cutoff = now - timedelta(seconds=retention_seconds)
+    db = ApiKey._meta.db
+    if db.capabilities.dialect == "sqlite":
+        return await _purge_sqlite(db, cutoff, batch_size or PURGE_SQLITE_MAX_BATCH, keep_going)
+
+    size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
-        ids = _first_ids(ApiKey.filter(expires_at__lte=cutoff), batch_size)
-        return await ApiKey.filter(id__in=ids).delete()
+        count, _ = await db.execute_query(_PURGE_POSTGRES, [cutoff, size])
+        return count
 
     return await _in_batches(batch, keep_going)
+
+
+# PostgreSQL: rows per DELETE. A DELETE there only stamps the heap tuples (indexes are cleaned
+# later by VACUUM) and takes row locks that readers never wait for, so a batch costs the heap
+# pages it dirties plus one ON DELETE SET NULL check per row; what batching adds is the
+# per-statement overhead. Measured on 1,000,000 expired keys (2 cores, loaded): a single DELETE
+# 4.0 s; batches of 1,000 took 5.4 s, 5,000 4.7 s, 10,000 ~4.4 s, 20,000 4.2 s. 10,000 is
+# ~40-80 ms a statement, far below the 5 s statement timeout, and within 1.1x of one DELETE.
+PURGE_POSTGRES_BATCH = 10_000
+# `ctid = ANY(ARRAY(…))` deletes the rows the subquery found by their physical address (a TID
+# scan) instead of joining the ids back through the primary-key index: 2x faster per batch
+# (1,000,000 keys in batches of 5,000: 4.7 s against 8.8 s with `id IN (SELECT id …)`). A row
+# another transaction changed meanwhile has a new ctid and is left for the next batch; the outer
+# `expires_at` re-check means a row is deleted only if it is due when deleted.
+_PURGE_POSTGRES = (
+    "DELETE FROM api_key WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM api_key WHERE expires_at <= $1 LIMIT $2)) AND expires_at <= $1"
+)
+
+# SQLite: statements are sized by time, not rows. Its one write lock serialises every writer,
+# verification's `lastUsedAt` writes included, so a statement's duration is added to the latency
+# of every verification that writes meanwhile. And the cost per row does not fall much with
+# batch size until a batch is tens of thousands of rows: keys are spread at random over the
+# digest and id indexes, so each deleted row dirties its own pages in both, which each commit
+# writes to the WAL again (100,000 keys: 8.9 s in batches of 500, 3.4 s in batches of 20,000
+# holding the lock 730 ms each, 2.2 s in one statement). So each statement aims at
+# PURGE_SQLITE_TARGET_SECONDS (the next batch is resized from the last one's measured rate,
+# between 1 row and the cap), and the purge then pauses PURGE_SQLITE_PAUSE_RATIO of that time
+# so writers waiting on the lock (other processes poll for it; this process's requests queue on
+# tortoise's connection lock) get it before the next batch.
+PURGE_SQLITE_TARGET_SECONDS = 0.025
+PURGE_SQLITE_PAUSE_RATIO = 0.5
+PURGE_SQLITE_FIRST_BATCH = 100
+PURGE_SQLITE_MAX_BATCH = 5_000
+PURGE_SQLITE_CACHE_KIB = 0
+PURGE_SQLITE_CHECKPOINT = False
+# RETURNING counts the rows this statement deleted; the connection's change counter that
+# tortoise reports would also count the ON DELETE SET NULL updates on predecessors' links.
+_PURGE_SQLITE = (
+    "DELETE FROM api_key WHERE id IN ("
+    "SELECT id FROM api_key WHERE expires_at <= ? LIMIT ?) AND expires_at <= ? RETURNING 1"
+)
+
+
+async def _purge_sqlite(
+    db: BaseDBAsyncClient, cutoff: datetime, cap: int, keep_going: KeepGoing | None
+) -> int:
+    size = min(PURGE_SQLITE_FIRST_BATCH, cap)
+
+    async def batch() -> int:
+        nonlocal size
+        began = time.perf_counter()
+        _, rows = await db.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
+        if PURGE_SQLITE_CHECKPOINT and rows:
+            await db.execute_query("PRAGMA wal_checkpoint(PASSIVE)")
+        elapsed = time.perf_counter() - began
+        if len(rows) == size:  # a full batch measures the rate; grow at most 2x a step
+            wanted = size * PURGE_SQLITE_TARGET_SECONDS / max(elapsed, 1e-4)
+            size = max(1, min(cap, 2 * size, round(wanted)))
+        await asyncio.sleep(elapsed * PURGE_SQLITE_PAUSE_RATIO)
+        return len(rows)
+
+    if not PURGE_SQLITE_CACHE_KIB:
+        return await _in_batches(batch, keep_going)
+    _, pragma = await db.execute_query("PRAGMA cache_size")
+    await db.execute_query(f"PRAGMA cache_size = -{PURGE_SQLITE_CACHE_KIB}")
+    try:
+        return await _in_batches(batch, keep_going)
+    finally:
+        await db.execute_query(f"PRAGMA cache_size = {int(pragma[0][0])}")
 
 
 async def sessions_purge_ended(
