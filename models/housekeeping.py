@@ -95,8 +95,10 @@ async def api_keys_purge_expired(
     size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
+        began = time.perf_counter()
         count, _ = await db.execute_query(_PURGE_POSTGRES, [cutoff, size])
-        return count
+        await asyncio.sleep((time.perf_counter() - began) * PURGE_POSTGRES_PAUSE_RATIO)
+        return int(count)
 
     return await _in_batches(batch, keep_going)
 
@@ -108,6 +110,7 @@ async def api_keys_purge_expired(
 # 4.0 s; batches of 1,000 took 5.4 s, 5,000 4.7 s, 10,000 ~4.4 s, 20,000 4.2 s. 10,000 is
 # ~40-80 ms a statement, far below the 5 s statement timeout, and within 1.1x of one DELETE.
 PURGE_POSTGRES_BATCH = 10_000
+PURGE_POSTGRES_PAUSE_RATIO = 0.0
 # `ctid = ANY(ARRAY(…))` deletes the rows the subquery found by their physical address (a TID
 # scan) instead of joining the ids back through the primary-key index: 2x faster per batch
 # (1,000,000 keys in batches of 5,000: 4.7 s against 8.8 s with `id IN (SELECT id …)`). A row
@@ -133,8 +136,6 @@ PURGE_SQLITE_TARGET_SECONDS = 0.025
 PURGE_SQLITE_PAUSE_RATIO = 0.5
 PURGE_SQLITE_FIRST_BATCH = 100
 PURGE_SQLITE_MAX_BATCH = 5_000
-PURGE_SQLITE_CACHE_KIB = 0
-PURGE_SQLITE_CHECKPOINT = False
 # RETURNING counts the rows this statement deleted; the connection's change counter that
 # tortoise reports would also count the ON DELETE SET NULL updates on predecessors' links.
 _PURGE_SQLITE = (
@@ -152,8 +153,6 @@ async def _purge_sqlite(
         nonlocal size
         began = time.perf_counter()
         _, rows = await db.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
-        if PURGE_SQLITE_CHECKPOINT and rows:
-            await db.execute_query("PRAGMA wal_checkpoint(PASSIVE)")
         elapsed = time.perf_counter() - began
         if len(rows) == size:  # a full batch measures the rate; grow at most 2x a step
             wanted = size * PURGE_SQLITE_TARGET_SECONDS / max(elapsed, 1e-4)
@@ -161,14 +160,7 @@ async def _purge_sqlite(
         await asyncio.sleep(elapsed * PURGE_SQLITE_PAUSE_RATIO)
         return len(rows)
 
-    if not PURGE_SQLITE_CACHE_KIB:
-        return await _in_batches(batch, keep_going)
-    _, pragma = await db.execute_query("PRAGMA cache_size")
-    await db.execute_query(f"PRAGMA cache_size = -{PURGE_SQLITE_CACHE_KIB}")
-    try:
-        return await _in_batches(batch, keep_going)
-    finally:
-        await db.execute_query(f"PRAGMA cache_size = {int(pragma[0][0])}")
+    return await _in_batches(batch, keep_going)
 
 
 async def sessions_purge_ended(
