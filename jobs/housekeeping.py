@@ -24,13 +24,15 @@ class JobEnv:
     settings: Settings
     now: datetime
     keep_going: KeepGoing
-    batch_size: int
+    batch_size: int | None  # None: each domain function's own tuned default
+
+
+def _sized(env: JobEnv) -> dict[str, int]:
+    return {} if env.batch_size is None else {"batch_size": env.batch_size}
 
 
 async def expire_rolled(env: JobEnv) -> dict[str, int]:
-    expired = await api_keys_expire_rolled(
-        now=env.now, batch_size=env.batch_size, keep_going=env.keep_going
-    )
+    expired = await api_keys_expire_rolled(now=env.now, **_sized(env), keep_going=env.keep_going)
     return {"expired": expired}
 
 
@@ -38,19 +40,17 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
     api_keys = await api_keys_purge_expired(
         now=env.now,
         retention_seconds=env.settings.expired_key_retention_seconds,
-        batch_size=env.batch_size,
+        **_sized(env),
         keep_going=env.keep_going,
     )
     sessions = sign_in_attempts = 0
     if await env.keep_going():
-        sessions = await sessions_purge_ended(
-            now=env.now, batch_size=env.batch_size, keep_going=env.keep_going
-        )
+        sessions = await sessions_purge_ended(now=env.now, **_sized(env), keep_going=env.keep_going)
     if await env.keep_going():
         sign_in_attempts = await sign_in_attempts_purge(
             now=env.now,
             window_seconds=env.settings.sign_in_window_seconds,
-            batch_size=env.batch_size,
+            **_sized(env),
             keep_going=env.keep_going,
         )
     return {"api_keys": api_keys, "sessions": sessions, "sign_in_attempts": sign_in_attempts}

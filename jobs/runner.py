@@ -26,7 +26,7 @@ from tortoise.context import TortoiseContext, _current_context
 
 from jobs.housekeeping import JOBS, JobEnv
 from models.clock import Clock, utcnow
-from models.housekeeping import BATCH_SIZE, job_lease_acquire, job_lease_release, job_lease_renew
+from models.housekeeping import job_lease_acquire, job_lease_release, job_lease_renew
 from settings import Settings
 
 log = logging.getLogger("keyward.jobs")
@@ -84,7 +84,7 @@ class JobRunner:
         database: TortoiseContext,
         clock: Clock = utcnow,
         holder: str | None = None,
-        batch_size: int = BATCH_SIZE,
+        batch_size: int | None = None,
     ) -> None:
         self.settings = settings
         self.database = database

@@ -5,7 +5,8 @@ alone. They only mark and remove rows that are already dead, so each one is idem
 run twice or twice at once: every statement re-checks its own condition, and a row claimed by a
 concurrent run is simply not counted again. Work goes in batches, each ONE bulk statement over the
 ids of at most `batch_size` due rows (`… WHERE id IN (SELECT id … LIMIT n)`); no due row is ever
-loaded into Python.
+loaded into Python. The key purge, the one that meets millions of rows, is raw SQL per dialect
+and paced differently on each database (see `api_keys_purge_expired`).
 """
 
 from __future__ import annotations
@@ -95,9 +96,7 @@ async def api_keys_purge_expired(
     size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
-        began = time.perf_counter()
         count, _ = await db.execute_query(_PURGE_POSTGRES, [cutoff, size])
-        await asyncio.sleep((time.perf_counter() - began) * PURGE_POSTGRES_PAUSE_RATIO)
         return int(count)
 
     return await _in_batches(batch, keep_going)
@@ -107,10 +106,13 @@ async def api_keys_purge_expired(
 # later by VACUUM) and takes row locks that readers never wait for, so a batch costs the heap
 # pages it dirties plus one ON DELETE SET NULL check per row; what batching adds is the
 # per-statement overhead. Measured on 1,000,000 expired keys (2 cores, loaded): a single DELETE
-# 4.0 s; batches of 1,000 took 5.4 s, 5,000 4.7 s, 10,000 ~4.4 s, 20,000 4.2 s. 10,000 is
-# ~40-80 ms a statement, far below the 5 s statement timeout, and within 1.1x of one DELETE.
-PURGE_POSTGRES_BATCH = 10_000
-PURGE_POSTGRES_PAUSE_RATIO = 0.0
+# 4.0 s; batches of 1,000 took 5.4 s, 5,000 4.7 s, 20,000 4.2 s. In `python -m bench`, under
+# verification load, 5,000 (20-40 ms a statement, far below the 5 s statement timeout) and
+# 10,000 were alike within the noise, 1.1-1.3x of one DELETE: the shorter statement wins. No
+# pause between statements: verification's p99 stayed at its idle level but for one ~40 ms
+# second per purge, at either size (a pause of 0.3x the statement time made the purge 2x slower
+# and did not remove it), while the single DELETE under the same load raised it to 120-160 ms.
+PURGE_POSTGRES_BATCH = 5_000
 # `ctid = ANY(ARRAY(…))` deletes the rows the subquery found by their physical address (a TID
 # scan) instead of joining the ids back through the primary-key index: 2x faster per batch
 # (1,000,000 keys in batches of 5,000: 4.7 s against 8.8 s with `id IN (SELECT id …)`). A row
@@ -131,7 +133,11 @@ _PURGE_POSTGRES = (
 # PURGE_SQLITE_TARGET_SECONDS (the next batch is resized from the last one's measured rate,
 # between 1 row and the cap), and the purge then pauses PURGE_SQLITE_PAUSE_RATIO of that time
 # so writers waiting on the lock (other processes poll for it; this process's requests queue on
-# tortoise's connection lock) get it before the next batch.
+# tortoise's connection lock) get it before the next batch. Measured in `python -m bench`
+# (100,000 keys, verification at 500 req/s): 25 ms and 0.5 kept verification's p99 at 1.6-1.7x
+# idle in 15.7-18.2 s; 40 ms and 0.3 took 15.7 s but 3.1x; fixed batches of 500 10.6 s, 2.7x;
+# the single DELETE 2.4-2.7 s under that load, during which verification stalled (p99 230-370 ms,
+# 9-12x idle). Meeting 1.5x the time would take ~20,000-row statements holding the lock ~0.7 s.
 PURGE_SQLITE_TARGET_SECONDS = 0.025
 PURGE_SQLITE_PAUSE_RATIO = 0.5
 PURGE_SQLITE_FIRST_BATCH = 100
