@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiohttp import web
-from tortoise.context import TortoiseContext, _current_context
+from tortoise.context import TortoiseContext
 
 from jobs.scheduler import scheduler_context
 from jobs.worker import job_run_once, worker_run
 from models.clock import utcnow
-from models.database import database_close, database_open, database_unavailable
+from models.database import database_close, database_entered, database_open, database_unavailable
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from schema import build_schema
@@ -66,25 +66,9 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
 @web.middleware
 async def database_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Run each request inside the app's own tortoise context (tortoise keeps it in a
-    contextvar; entering it here does not depend on how aiohttp spawns request tasks).
-
-    Not `with ctx:`: a TortoiseContext keeps the token of its last `__enter__` on itself, so
-    concurrent requests reset each other's token and fail ("created in a different Context").
-    Each request sets and resets the contextvar with a token of its own."""
-    token = _current_context.set(request.app[DATABASE])
-    try:
+    contextvar; entering it here does not depend on how aiohttp spawns request tasks)."""
+    with database_entered(request.app[DATABASE]):
         return await handler(request)
-    finally:
-        _current_context.reset(token)
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.path == "/graphql" and request.method == "POST":
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -100,7 +84,6 @@ def create_app(
 ) -> web.Application:
     app = web.Application(
         middlewares=[
-            security_headers,
             refuse_credentials_in_urls,
             unavailable,
             database_context,

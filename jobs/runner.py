@@ -17,15 +17,14 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise.context import TortoiseContext, _current_context
+from tortoise.context import TortoiseContext
 
 from jobs.housekeeping import JOBS, JobEnv
 from models.clock import Clock, utcnow
+from models.database import database_entered
 from models.housekeeping import job_lease_acquire, job_lease_release, job_lease_renew
 from settings import Settings
 
@@ -50,18 +49,6 @@ class JobRun:
             f"job={self.job} {counts} duration_ms={self.duration_seconds * 1000:.1f} "
             f"started_at={self.started_at.isoformat()} stopped_early={stopped}"
         )
-
-
-@contextmanager
-def database_entered(database: TortoiseContext) -> Iterator[None]:
-    """Make `database` current in this task only. `with database:` keeps its reset token on the
-    shared context object, so two tasks inside it at once (a job and a request) break each
-    other's exit with "created in a different Context"; a local token does not."""
-    token = _current_context.set(database)
-    try:
-        yield
-    finally:
-        _current_context.reset(token)
 
 
 def slot_end(now: datetime, interval_seconds: int) -> datetime:

@@ -155,20 +155,26 @@ async def api_key_roll(
         token_prefix=token_prefix,
         is_default=old.is_default,
     )
-    async with in_transaction():
-        await new.save(force_create=True)
-        claimed = await (
-            ApiKey.filter(id=key_id, organization_id=organization_id, rolled_at=None)
-            .filter(Q(expires_at=None) | Q(expires_at__gt=now))
-            .update(
-                rolled_at=now,
-                expires_at=old_expires_at,
-                replaced_by_id=new.id,
-                is_default=False,
+    try:
+        async with in_transaction():
+            await new.save(force_create=True)
+            claimed = await (
+                ApiKey.filter(id=key_id, organization_id=organization_id, rolled_at=None)
+                .filter(Q(expires_at=None) | Q(expires_at__gt=now))
+                .update(
+                    rolled_at=now,
+                    expires_at=old_expires_at,
+                    replaced_by_id=new.id,
+                    is_default=False,
+                )
             )
-        )
-        if claimed != 1:
-            raise _LostRace()
+            if claimed != 1:
+                raise _LostRace()
+    except _LostRace:
+        # Lost to a concurrent roll (the key is no longer ACTIVE) or delete (it is gone).
+        if not await ApiKey.exists(id=key_id, organization_id=organization_id):
+            raise ApiKeyNotFound() from None
+        raise ApiKeyNotRollable() from None
     old.rolled_at, old.expires_at = now, old_expires_at
     old.replaced_by_id, old.is_default = new.id, False
     return new, token, old

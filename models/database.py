@@ -8,11 +8,13 @@ Tortoise tracks the active context in a contextvar, so the API enters it around 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import DBConnectionError
 
 MODEL_MODULES = ["models.entities"]
@@ -115,6 +117,20 @@ async def database_open(
             await ctx.close_connections()
             raise
     return ctx
+
+
+@contextmanager
+def database_entered(database: TortoiseContext) -> Iterator[None]:
+    """Make `database` the current tortoise context in this task only.
+
+    Not `with database:`: a TortoiseContext keeps the token of its last `__enter__` on itself,
+    so two tasks inside it at once (two requests, or a request and a job) reset each other's
+    token and fail with "created in a different Context". A token of our own does not."""
+    token = _current_context.set(database)
+    try:
+        yield
+    finally:
+        _current_context.reset(token)
 
 
 async def database_close(ctx: TortoiseContext) -> None:

@@ -116,6 +116,10 @@ async def verify_key(request: web.Request) -> web.Response:
     """`POST /v1/keys/verify {"key": …}`: whether a key is good, for resource servers."""
     try:
         body = json.loads(await request.read())
+    except web.HTTPRequestEntityTooLarge:
+        return problem(
+            413, "Content Too Large", f"The body is larger than {request.client_max_size:,} bytes."
+        )
     except (ValueError, UnicodeDecodeError):
         return problem(400, "Bad Request", "The body must be a JSON object.")
     key = body.get("key") if isinstance(body, dict) else None

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.runner import database_entered
 from models.clock import utcnow
-from models.database import database_close, database_open
+from models.database import database_close, database_entered, database_open
 from models.entities import ApiKey
 from tests.conftest import ON_POSTGRES
 from tests.jobs_support import (

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from jobs.runner import database_entered
 from models.api_keys import VerificationCode, api_key_create, api_key_roll, api_key_verify
+from models.database import database_entered
 from models.entities import ApiKey, ApiKeyType, Session
 from models.housekeeping import (
     api_keys_expire_rolled,

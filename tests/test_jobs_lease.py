@@ -8,7 +8,8 @@ from typing import Any
 
 from tortoise.context import TortoiseContext, get_current_context
 
-from jobs.runner import JobRunner, database_entered, slot_end
+from jobs.runner import JobRunner, slot_end
+from models.database import database_entered
 from models.entities import ApiKey, JobLease
 from models.housekeeping import job_lease_acquire, job_lease_release, job_lease_renew
 from settings import Settings

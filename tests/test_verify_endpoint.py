@@ -178,3 +178,17 @@ async def test_last_used_at_minute_is_exact_below_the_second(api: Api, clock: Cl
     await api.verify(token)
     # then
     assert await last_used(api, account.session, key["id"]) == "2030-01-01T12:01:00.500000Z"
+
+
+async def test_a_body_over_64_kib_is_a_413_problem(api: Api) -> None:
+    # given a body past the request size limit
+    body = b'{"key": "' + b"x" * (64 * 1024) + b'"}'
+    # when
+    response = await api.client.post(
+        "/v1/keys/verify", data=body, headers={"Content-Type": "application/json"}
+    )
+    # then it is refused in the endpoint's own error shape
+    assert response.status == 413
+    assert response.content_type == "application/problem+json"
+    problem = await response.json()
+    assert problem["status"] == 413 and problem["title"] == "Content Too Large"
