@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -35,7 +34,7 @@ from models.api_keys import api_key_create, api_key_delete, api_key_roll, api_ke
 from models.database import database_close, database_open
 from models.entities import ApiKeyType, Organization
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+from tests.conftest import ON_POSTGRES
 
 T = TypeVar("T")
 # The SQLite pass runs the full 100; the PostgreSQL pass (~1 ms a statement) a sample of 20.
@@ -173,8 +172,8 @@ class KeyLifecycle(RuleBasedStateMachine):
 
 
 @pytest.fixture
-def machine_database(tmp_path: Path) -> Iterator[asyncio.AbstractEventLoop]:
-    url = TEST_DATABASE_URL if ON_POSTGRES else f"sqlite://{tmp_path / 'machine.sqlite3'}"
+def machine_database(new_database: Callable[[], str]) -> Iterator[asyncio.AbstractEventLoop]:
+    url = new_database()  # a fresh SQLite file or PostgreSQL schema, migrated on open
     loop = asyncio.new_event_loop()
     ctx: TortoiseContext = loop.run_until_complete(database_open(url, create_schema=True))
     ctx.__enter__()
