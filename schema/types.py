@@ -152,6 +152,12 @@ class Organization:
             viewer_role=role,
         )
 
+    @strawberry.field(
+        description="How long a rolled key keeps working when rollApiKey gives no grace period."
+    )
+    def roll_grace_period_seconds(self, info: Info) -> int:
+        return info.context.settings.roll_grace_seconds
+
     @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
     async def api_keys(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None

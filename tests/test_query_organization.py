@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from models.entities import Role
+from server import create_app
 from tests.conftest import Api, Clock
 from tests.support import (
     ORGANIZATION,
@@ -268,3 +271,27 @@ async def test_another_organization_is_null_like_a_missing_one(api: Api) -> None
         garbage = await api.query(ORGANIZATION_NAME, {"id": "not-an-id"}, token=credential)
         # then
         assert theirs == missing == garbage == {"organization": None}
+
+
+ROLL_GRACE = "query Q($id: ID) { organization(id: $id) { rollGracePeriodSeconds } }"
+
+
+@pytest.mark.parametrize("grace", [43_200, 600])
+async def test_the_roll_grace_a_rollApiKey_without_one_gets(
+    aiohttp_client: Any, settings: Any, clock: Clock, passwords: Any, grace: int
+) -> None:
+    # given a server whose ROLL_GRACE_SECONDS is `grace`
+    app = create_app(
+        dataclasses.replace(settings, roll_grace_seconds=grace), clock=clock, passwords=passwords
+    )
+    api = Api(await aiohttp_client(app))
+    account = await api.sign_up()
+    key, _ = await api.create_key(account)
+    # when the organization is read and a key rolled without a grace period
+    data = await api.query(ROLL_GRACE, {"id": account.organization_id}, token=account.session)
+    rolled = await roll(api, account.session, key["id"])
+    # then both say the same grace
+    assert data["organization"]["rollGracePeriodSeconds"] == grace
+    assert rolled["__typename"] == "ApiKeyRolled"
+    expires_at = datetime.fromisoformat(rolled["rolledApiKey"]["expiresAt"])
+    assert expires_at == clock.now + timedelta(seconds=grace)

@@ -111,7 +111,7 @@ export const ME = `query Me { me { id email organizations { id name viewerRole }
 
 export const KEYS = `query Keys($id: ID!, $after: String) {
   organization(id: $id) {
-    id name viewerRole
+    id name viewerRole rollGracePeriodSeconds
     apiKeys(first: 50, after: $after) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { ...Key } }
     }

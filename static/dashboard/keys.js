@@ -5,7 +5,6 @@ import { CREATE_API_KEY, DELETE_API_KEY, KEYS, ROLL_API_KEY, expect, graphql } f
 import { openDialog } from "./dialog.js";
 import { duration, field, formError, h, onSubmit, time, tokenBox, until } from "./dom.js";
 
-const DEFAULT_GRACE_HOURS = 12; // the seed's: "Your old keys will continue to work for 12 hours"
 const MAX_GRACE_HOURS = 168;
 const TYPE_LABELS = { PUBLIC: "Public", SECRET: "Secret" };
 const STATUS_LABELS = { ACTIVE: "Active", ROLLED: "Rolled", EXPIRED: "Expired" };
@@ -297,7 +296,7 @@ function rollKey(key, page) {
     max: MAX_GRACE_HOURS,
     step: "any",
     required: true,
-    value: DEFAULT_GRACE_HOURS,
+    value: page.organization.rollGracePeriodSeconds / 3600, // the server's ROLL_GRACE_SECONDS
     class: "short",
   });
   const explain = h("p", {});
