@@ -111,10 +111,6 @@ async def api_key_list(
     return ApiKeyPage(keys=keys[:first], has_next_page=len(keys) > first, total_count=total)
 
 
-async def api_key_get(*, organization_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
-    return await ApiKey.get_or_none(id=key_id, organization_id=organization_id)
-
-
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:
     """Keys by id in one query (for `replacedBy` in listings); the caller already holds rows
     that reference them, so no organization filter is needed beyond the ids themselves."""
@@ -133,7 +129,8 @@ async def api_key_roll(
     expiration). Returns (replacement, its token, the rolled key).
 
     Atomic: the old key is claimed by a conditional UPDATE, so when several rolls race exactly
-    one wins and the others get `ApiKeyNotRollable` (SQLite ignores SELECT … FOR UPDATE).
+    one wins and the others get `ApiKeyNotRollable`, or `ApiKeyNotFound` when a delete won
+    (SQLite ignores SELECT … FOR UPDATE).
     """
     if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
         raise InvalidInput(

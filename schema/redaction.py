@@ -31,10 +31,6 @@ def redact(text: str) -> str:
     return _SCHEME.sub(lambda match: match.group(1) + REDACTED, text)
 
 
-def contains_secret(text: str) -> bool:
-    return redact(text) != text
-
-
 def _redact_record(record: logging.LogRecord) -> logging.LogRecord:
     try:
         message = record.getMessage()
