@@ -84,7 +84,10 @@ async def dashboard(request: web.Request) -> web.FileResponse:
 
 
 def add_pages(app: web.Application) -> None:
-    """The dashboard at `/`, its assets, and the vendored GraphiQL assets."""
+    """The dashboard at `/` and at its deep links (an organization's keys, one key), its assets,
+    and the vendored GraphiQL assets."""
     app.router.add_get("/", dashboard)
+    app.router.add_get("/orgs/{organization}/keys", dashboard)
+    app.router.add_get("/orgs/{organization}/keys/{key}", dashboard)
     app.router.add_static("/static/dashboard/", STATIC / "dashboard")
     app.router.add_static(VENDOR_ROUTE, STATIC / "vendor")
