@@ -8,8 +8,10 @@ import { h, uniqueId } from "./dom.js";
 /** Focus the element named `data-focus="<name>"`, or the first fallback name found. */
 export function focusByName(...names) {
   for (const name of names.filter(Boolean)) {
-    const target = document.querySelector(`[data-focus="${CSS.escape(name)}"]`);
-    if (target && !target.disabled && !target.closest("[hidden]")) {
+    const target = [...document.querySelectorAll(`[data-focus="${CSS.escape(name)}"]`)].find(
+      (candidate) => !candidate.disabled && !candidate.closest("[hidden]"),
+    );
+    if (target) {
       target.focus();
       return true;
     }
