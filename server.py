@@ -15,33 +15,23 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiohttp import web
-from tortoise.context import TortoiseContext
 
+from jobs.housekeeping import JOBS
 from jobs.scheduler import scheduler_context
 from jobs.worker import job_run_once, worker_run
 from models.clock import utcnow
-from models.database import database_close, database_entered, database_open, database_unavailable
+from models.database import database_close, database_open, database_unavailable
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
-from schema import build_schema
-from schema.availability import readyz, unavailable
-from schema.edge import AccessLogger, cors_setup, refuse_credentials_in_urls, secure_response
-from schema.http import (
-    CLOCK,
-    PASSWORDS,
-    SETTINGS,
-    GraphQLView,
-    Handler,
-    authentication,
-    verify_key,
-)
-from schema.pages import add_pages
-from schema.redaction import install_log_redaction
 from settings import Settings, SettingsError, redact_url
+from web.access_log import AccessLogger
+from web.middlewares import MIDDLEWARES, secure_response
+from web.redaction import install_log_redaction
+from web.routes import setup_routes
+from web.state import CLOCK, DATABASE, PASSWORDS, POLICIES, SETTINGS
 
 log = logging.getLogger("keyward")
 
-DATABASE = web.AppKey("database", TortoiseContext)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -63,18 +53,6 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
     return database
 
 
-@web.middleware
-async def database_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Run each request inside the app's own tortoise context (tortoise keeps it in a
-    contextvar; entering it here does not depend on how aiohttp spawns request tasks)."""
-    with database_entered(request.app[DATABASE]):
-        return await handler(request)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 def create_app(
     settings: Settings,
     *,
@@ -82,16 +60,9 @@ def create_app(
     passwords: Passwords | None = None,
     scheduler: bool = False,
 ) -> web.Application:
-    app = web.Application(
-        middlewares=[
-            refuse_credentials_in_urls,
-            unavailable,
-            database_context,
-            authentication,
-        ],
-        client_max_size=MAX_BODY_BYTES,
-    )
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[POLICIES] = settings.policies()
     app[CLOCK] = clock
     app[PASSWORDS] = passwords or Passwords(
         time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
@@ -99,14 +70,7 @@ def create_app(
     app.cleanup_ctx.append(_database(settings))
     if scheduler:  # after the database's cleanup_ctx: the jobs use its context
         app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
-    view = GraphQLView(schema=build_schema(introspection=settings.graphql_introspection))
-    app.router.add_get("/graphql", view)
-    app.router.add_post("/graphql", view)
-    app.router.add_post("/v1/keys/verify", verify_key)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    add_pages(app)
-    cors_setup(app, settings.cors_origins)
+    setup_routes(app, settings)
     app.on_response_prepare.append(secure_response)
     return app
 
@@ -124,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs_command = commands.add_parser("jobs", help="run one scheduled job once, now")
     jobs_actions = jobs_command.add_subparsers(dest="action", required=True)
     jobs_run = jobs_actions.add_parser("run")
-    jobs_run.add_argument("job", choices=["expire-rolled", "purge-expired"])
+    jobs_run.add_argument("job", choices=sorted(JOBS))
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     return parser

@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-_TOKEN_PREFIX = re.compile(r"[a-z0-9]{1,16}")
+from models import tokens
+from models.policies import (
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_SESSION_TTL_SECONDS,
+    MAX_GRACE_SECONDS,
+    AccountPolicy,
+    KeyPolicy,
+    Policies,
+    SignInLimits,
+)
+
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")  # never "*", no path
 
 
@@ -32,8 +42,8 @@ def redact_url(url: str) -> str:
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     database_url: str = field(default="sqlite://keyward.sqlite3", repr=False)
-    roll_grace_seconds: int = 43_200
-    session_ttl_seconds: int = 43_200
+    roll_grace_seconds: int = DEFAULT_GRACE_SECONDS
+    session_ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS
     token_prefix: str = ""
     cors_origins: tuple[str, ...] = ()
     jobs_interval_seconds: int = 60
@@ -52,10 +62,10 @@ class Settings:
     password_memory_kib: int = 65_536
 
     def __post_init__(self) -> None:
-        if self.token_prefix and not _TOKEN_PREFIX.fullmatch(self.token_prefix):
+        if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
             raise SettingsError("TOKEN_PREFIX must be 1 to 16 lowercase letters or digits")
-        if not 0 <= self.roll_grace_seconds <= 604_800:
-            raise SettingsError("ROLL_GRACE_SECONDS must lie between 0 and 604800")
+        if not 0 <= self.roll_grace_seconds <= MAX_GRACE_SECONDS:
+            raise SettingsError(f"ROLL_GRACE_SECONDS must lie between 0 and {MAX_GRACE_SECONDS}")
         for name in (
             "session_ttl_seconds",
             "jobs_interval_seconds",
@@ -83,6 +93,23 @@ class Settings:
             if name != "database_url"
         )
         return f"Settings(database_url={redact_url(self.database_url)!r}, {shown})"
+
+    def policies(self) -> Policies:
+        """The domain's policies, built once at start and handed over whole."""
+        return Policies(
+            keys=KeyPolicy(
+                token_prefix=self.token_prefix, grace_default_seconds=self.roll_grace_seconds
+            ),
+            accounts=AccountPolicy(
+                token_prefix=self.token_prefix,
+                session_ttl_seconds=self.session_ttl_seconds,
+                sign_in=SignInLimits(
+                    max_failures_per_email=self.sign_in_max_failures_per_email,
+                    max_failures_per_address=self.sign_in_max_failures_per_address,
+                    window_seconds=self.sign_in_window_seconds,
+                ),
+            ),
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,7 +25,7 @@ from tortoise.context import TortoiseContext
 from jobs.housekeeping import JOBS, JobEnv
 from models.clock import Clock, utcnow
 from models.database import database_entered
-from models.housekeeping import job_lease_acquire, job_lease_release, job_lease_renew
+from models.job_leases import job_lease_acquire, job_lease_release, job_lease_renew
 from settings import Settings
 
 log = logging.getLogger("keyward.jobs")

@@ -1,21 +1,26 @@
-"""Who a credential is, and what it may do in which organization.
+"""Who a credential is, and what it may do in which organization: decided here, once.
 
-Every organization-scoped read and write goes through `organization_access`: an organization the
-principal has no part in is "not found", exactly like one that does not exist. Only a principal
-that may *see* the organization but lacks the role gets `Forbidden`.
+The permission table below is the only one. Every operation on an organization's data takes an
+access object (`OrganizationAccess`, `KeyAccess`) that only this module can make, from a
+principal, an id and a permission; an adapter cannot call such an operation without having asked
+here first, and the operation checks that the access it was handed grants what it does.
+
+An organization the principal has no part in is "not found", exactly like one that does not
+exist. Only a principal that may *see* the organization but lacks the permission gets
+`Forbidden`, with a message saying why.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
-from models import tokens
-from models.api_keys import Verification, VerificationCode, api_key_verify
+from models import expiry, tokens
 from models.entities import ApiKey, ApiKeyType, Membership, Organization, Role, Session
 from models.errors import Forbidden
+from models.key_verification import Verification, VerificationCode, api_key_verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,9 @@ class KeyPrincipal:
     key_id: uuid.UUID
     organization_id: uuid.UUID
     type: ApiKeyType
+    # A rolled key keeps verifying through its grace period, but rolling exists to contain a
+    # key that may be compromised: it must not be able to fight its owner.
+    rolled: bool = False
 
 
 Principal = UserPrincipal | KeyPrincipal
@@ -50,7 +58,7 @@ async def authenticate(token: str, *, now: datetime) -> Principal | AuthFailure:
         )
         if not rows:
             return AuthFailure(VerificationCode.NOT_FOUND)
-        if rows[0]["expires_at"] <= now:
+        if expiry.ended(rows[0]["expires_at"], now):
             return AuthFailure(VerificationCode.EXPIRED)
         return UserPrincipal(user_id=rows[0]["user_id"], session_id=rows[0]["id"])
     verification: Verification = await api_key_verify(token=token, now=now)
@@ -61,24 +69,109 @@ async def authenticate(token: str, *, now: datetime) -> Principal | AuthFailure:
         key_id=verification.key_id,
         organization_id=verification.organization_id,
         type=verification.type,
+        rolled=verification.rolled,
     )
 
 
-class Permission(Enum):
-    READ_ORGANIZATION = "read organization"
-    LIST_KEYS = "list keys"
-    MANAGE_KEYS = "manage keys"
+class Permission(StrEnum):
+    """What a principal may do in an organization. The API exposes the viewer's set
+    (`Organization.viewerPermissions`), so no client keeps a copy of the table below."""
+
+    READ_ORGANIZATION = "READ_ORGANIZATION"
+    LIST_KEYS = "LIST_KEYS"
+    MANAGE_KEYS = "MANAGE_KEYS"
 
 
-_ROLE_PERMISSIONS = {
+_READ = frozenset({Permission.READ_ORGANIZATION, Permission.LIST_KEYS})
+# The one permission table: members by role; keys by type, on their own organization only.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: frozenset(Permission),
-    Role.MEMBER: frozenset({Permission.READ_ORGANIZATION, Permission.LIST_KEYS}),
+    Role.MEMBER: _READ,
 }
-_KEY_PERMISSIONS = {
+KEY_PERMISSIONS: dict[ApiKeyType, frozenset[Permission]] = {
     ApiKeyType.SECRET: frozenset(Permission),
     ApiKeyType.PUBLIC: frozenset({Permission.READ_ORGANIZATION}),
 }
+ROLLED_KEY_MESSAGE = (
+    "This key has been rolled: until its grace period ends it still verifies and may read, "
+    "but only its replacement may manage keys."
+)
+
+
+def user_of(principal: Principal) -> UserPrincipal:
+    """The signed-in user behind `principal`; an API key acts for an organization, never for a
+    person, so account operations refuse it."""
+    if isinstance(principal, UserPrincipal):
+        return principal
+    raise Forbidden("Only a signed-in user may do that.")
+
+
+def permissions_of(principal: Principal, role: Role | None) -> frozenset[Permission]:
+    """What `principal` may do in an organization it can see, holding `role` there."""
+    if isinstance(principal, KeyPrincipal):
+        granted = KEY_PERMISSIONS[principal.type]
+        return granted & _READ if principal.rolled else granted
+    return frozenset() if role is None else ROLE_PERMISSIONS[role]
+
+
+def _refusal(principal: Principal, permission: Permission) -> Forbidden:
+    if isinstance(principal, KeyPrincipal) and principal.rolled:
+        if permission in KEY_PERMISSIONS[principal.type]:
+            return Forbidden(ROLLED_KEY_MESSAGE)
+    return Forbidden()
+
+
+_SEAL = object()
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationAccess:
+    """Proof that `principal` may see `organization` and holds `permissions` there. Made only by
+    `organization_access` (and the functions below): constructing one elsewhere raises."""
+
+    principal: Principal
+    organization: Organization
+    role: Role | None  # None when the principal is an API key
+    permissions: frozenset[Permission]
+    seal: object = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.seal is not _SEAL:
+            raise TypeError("access objects are made by models.access only")
+
+    def demand(self, permission: Permission) -> None:
+        """Raise `Forbidden` unless this access grants `permission`."""
+        if permission not in self.permissions:
+            raise _refusal(self.principal, permission)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAccess:
+    """Proof that the principal may see `key`, through its organization's access."""
+
+    organization: OrganizationAccess
+    key: ApiKey
+    seal: object = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.seal is not _SEAL:
+            raise TypeError("access objects are made by models.access only")
+
+    def demand(self, permission: Permission) -> None:
+        self.organization.demand(permission)
+
+
+def _grant(
+    principal: Principal, organization: Organization, role: Role | None
+) -> OrganizationAccess:
+    return OrganizationAccess(
+        principal=principal,
+        organization=organization,
+        role=role,
+        permissions=permissions_of(principal, role),
+        seal=_SEAL,
+    )
 
 
 async def visible_organization_ids(principal: Principal) -> list[uuid.UUID]:
@@ -90,32 +183,19 @@ async def visible_organization_ids(principal: Principal) -> list[uuid.UUID]:
     )
 
 
-def may(principal: Principal, role: Role | None, permission: Permission) -> bool:
-    """Whether `principal`, holding `role` in an organization it can see, has `permission`."""
-    if isinstance(principal, KeyPrincipal):
-        return permission in _KEY_PERMISSIONS[principal.type]
-    return role is not None and permission in _ROLE_PERMISSIONS[role]
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    organization: Organization
-    role: Role | None  # None when the principal is an API key
-
-
 async def organization_access(
     principal: Principal, organization_id: uuid.UUID | None, permission: Permission
-) -> Access | None:
+) -> OrganizationAccess | None:
     """The organization, if `principal` may see it; raises `Forbidden` when it may see it but
     lacks `permission`. An API key may leave `organization_id` out to mean its own."""
     if isinstance(principal, KeyPrincipal):
         # A key's rights do not depend on the organization: refuse before looking anything up.
-        if not may(principal, None, permission):
-            raise Forbidden()
+        if permission not in permissions_of(principal, None):
+            raise _refusal(principal, permission)
         if organization_id not in (None, principal.organization_id):
             return None
         organization = await Organization.get_or_none(id=principal.organization_id)
-        return None if organization is None else Access(organization, None)
+        return None if organization is None else _grant(principal, organization, None)
     if organization_id is None:
         return None
     membership = await Membership.get_or_none(
@@ -123,19 +203,29 @@ async def organization_access(
     ).select_related("organization")
     if membership is None:
         return None
-    if not may(principal, membership.role, permission):
-        raise Forbidden()
-    return Access(membership.organization, membership.role)
+    access = _grant(principal, membership.organization, membership.role)
+    access.demand(permission)
+    return access
+
+
+async def user_organization_accesses(principal: UserPrincipal) -> list[OrganizationAccess]:
+    """Every organization the user belongs to, oldest membership first, each with its access."""
+    memberships = (
+        await Membership.filter(user_id=principal.user_id)
+        .select_related("organization")
+        .order_by("created_at", "id")
+    )
+    return [_grant(principal, m.organization, m.role) for m in memberships]
 
 
 async def key_access(
     principal: Principal, key_id: uuid.UUID, permission: Permission
-) -> tuple[Access, ApiKey] | None:
+) -> KeyAccess | None:
     """The key and its organization, if `principal` may see it: the lookup itself is scoped to
     the principal's organizations, so another organization's key is simply not found."""
     if isinstance(principal, KeyPrincipal):
-        if not may(principal, None, permission):
-            raise Forbidden()
+        if permission not in permissions_of(principal, None):
+            raise _refusal(principal, permission)
         scope = ApiKey.filter(id=key_id, organization_id=principal.organization_id)
     else:
         scope = ApiKey.filter(id=key_id, organization__memberships__user_id=principal.user_id)
@@ -143,4 +233,4 @@ async def key_access(
     if key is None:
         return None
     access = await organization_access(principal, key.organization_id, permission)
-    return None if access is None else (access, key)
+    return None if access is None else KeyAccess(organization=access, key=key, seal=_SEAL)

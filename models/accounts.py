@@ -11,13 +11,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import tokens
-from models.api_keys import api_key_create, clean_name
-from models.entities import ApiKeyType, Membership, Organization, Role, Session, User
-from models.errors import EmailTaken, InvalidCredentials, InvalidInput
+from models.api_keys import clean_name, default_api_key_create
+from models.entities import Membership, Organization, Role, Session, User
+from models.errors import EmailTaken, InvalidCredentials, InvalidInput, Problems
 from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
+from models.policies import AccountPolicy, KeyPolicy
 
 DEFAULT_ORGANIZATION_NAME = "My organization"
-DEFAULT_API_KEY_NAME = "Default API Key"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -26,6 +26,12 @@ class SignedIn:
     user: User
     session_id: uuid.UUID
     session_token: str
+
+
+def email_key(email: str) -> str:
+    """The one normalisation of an email: one account per address, whatever its case or the
+    spaces around it. Sign-up, sign-in and the brute-force counters all use it."""
+    return email.strip().lower()
 
 
 def clean_email(email: str) -> str:
@@ -43,33 +49,23 @@ def check_password(password: str) -> None:
         )
 
 
-async def _session_start(
-    *, user: User, now: datetime, ttl_seconds: int, token_prefix: str
-) -> SignedIn:
-    token = tokens.generate(tokens.TokenKind.SESSION, token_prefix)
+async def _session_start(*, user: User, now: datetime, policy: AccountPolicy) -> SignedIn:
+    token = tokens.generate(tokens.TokenKind.SESSION, policy.token_prefix)
     session = await Session.create(
         user=user,
         digest=tokens.digest(token),
         created_at=now,
-        expires_at=now + timedelta(seconds=ttl_seconds),
+        expires_at=now + timedelta(seconds=policy.session_ttl_seconds),
     )
     return SignedIn(user=user, session_id=session.id, session_token=token)
 
 
 async def _organization_found(
-    *, user: User, name: str, now: datetime, token_prefix: str
+    *, user: User, name: str, now: datetime, policy: KeyPolicy
 ) -> Organization:
     organization = await Organization.create(name=name, created_at=now)
     await Membership.create(user=user, organization=organization, role=Role.OWNER, created_at=now)
-    await api_key_create(
-        organization_id=organization.id,
-        name=DEFAULT_API_KEY_NAME,
-        type=ApiKeyType.PUBLIC,
-        expires_at=None,
-        now=now,
-        token_prefix=token_prefix,
-        is_default=True,
-    )
+    await default_api_key_create(organization_id=organization.id, now=now, policy=policy)
     return organization
 
 
@@ -80,26 +76,35 @@ async def user_sign_up(
     organization_name: str | None,
     now: datetime,
     passwords: Passwords,
-    session_ttl_seconds: int,
-    token_prefix: str,
+    policy: AccountPolicy,
+    key_policy: KeyPolicy,
 ) -> SignedIn:
     """Create a user, their first organization (its OWNER) with its public Default API Key,
-    and a session. All or nothing: a taken email leaves no row behind."""
+    and a session. All or nothing: a taken email leaves no row behind. Every bad field is
+    reported at once."""
+    problems = Problems()
+    for check in (
+        lambda: clean_email(email),
+        lambda: check_password(password),
+        lambda: clean_name(organization_name or DEFAULT_ORGANIZATION_NAME, "organizationName"),
+    ):
+        try:
+            check()
+        except InvalidInput as error:
+            problems.catch(error)
+    problems.check()
     email = clean_email(email)
-    check_password(password)
     org_name = clean_name(organization_name or DEFAULT_ORGANIZATION_NAME, "organizationName")
-    if await User.filter(email_key=email.lower()).exists():
+    if await User.filter(email_key=email_key(email)).exists():
         raise EmailTaken()
     password_hash = await passwords.hash(password)
     try:
         async with in_transaction():
             user = await User.create(
-                email=email, email_key=email.lower(), password_hash=password_hash, created_at=now
+                email=email, email_key=email_key(email), password_hash=password_hash, created_at=now
             )
-            await _organization_found(user=user, name=org_name, now=now, token_prefix=token_prefix)
-            return await _session_start(
-                user=user, now=now, ttl_seconds=session_ttl_seconds, token_prefix=token_prefix
-            )
+            await _organization_found(user=user, name=org_name, now=now, policy=key_policy)
+            return await _session_start(user=user, now=now, policy=policy)
     except IntegrityError:
         raise EmailTaken() from None
 
@@ -110,18 +115,15 @@ async def user_sign_in(
     password: str,
     now: datetime,
     passwords: Passwords,
-    session_ttl_seconds: int,
-    token_prefix: str,
+    policy: AccountPolicy,
 ) -> SignedIn:
     """A new session for the right email and password. A wrong password and an unknown email
     fail alike, and cost the same argon2 work."""
-    user = await User.get_or_none(email_key=email.strip().lower())
+    user = await User.get_or_none(email_key=email_key(email))
     ok = await passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok:
         raise InvalidCredentials()
-    return await _session_start(
-        user=user, now=now, ttl_seconds=session_ttl_seconds, token_prefix=token_prefix
-    )
+    return await _session_start(user=user, now=now, policy=policy)
 
 
 async def session_end(*, session_id: uuid.UUID) -> bool:
@@ -130,24 +132,14 @@ async def session_end(*, session_id: uuid.UUID) -> bool:
 
 
 async def organization_create(
-    *, user_id: uuid.UUID, name: str, now: datetime, token_prefix: str
+    *, user_id: uuid.UUID, name: str, now: datetime, policy: KeyPolicy
 ) -> Organization:
     """A new organization owned by the user, with its public Default API Key."""
     name = clean_name(name, "name")
     user = await User.get(id=user_id)
     async with in_transaction():
-        return await _organization_found(user=user, name=name, now=now, token_prefix=token_prefix)
+        return await _organization_found(user=user, name=name, now=now, policy=policy)
 
 
 async def user_get(*, user_id: uuid.UUID) -> User | None:
     return await User.get_or_none(id=user_id)
-
-
-async def user_organizations(*, user_id: uuid.UUID) -> list[tuple[Organization, Role]]:
-    """The user's organizations with their role in each, oldest membership first."""
-    memberships = (
-        await Membership.filter(user_id=user_id)
-        .select_related("organization")
-        .order_by("created_at", "id")
-    )
-    return [(m.organization, m.role) for m in memberships]

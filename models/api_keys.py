@@ -1,32 +1,30 @@
-"""API keys: create, list, roll, delete and verify.
+"""API keys: create, list, roll and delete, each on an access object from `models.access`.
 
-Validity is decided here, at read time, from `expires_at` alone: a rolled key's grace is folded
-into its `expires_at`, so verification never waits for a job. A secret token exists only in the
-return value of `api_key_create` / `api_key_roll`; the database holds its SHA-256 digest.
+Validity is decided at read time from `expires_at` alone (see `models.key_verification`): a
+rolled key's grace is folded into its `expires_at`, so verification never waits for a job. A
+secret token exists only in the return value of `api_key_create` / `api_key_roll`; the database
+holds its SHA-256 digest.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import tokens
-from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
-from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput
-from models.hot_path import ApiKeyRow, key_by_digest, key_page, last_used_record
+from models import expiry, tokens
+from models.access import KeyAccess, OrganizationAccess, Permission
+from models.clock import as_utc
+from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
+from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
+from models.key_listing import ApiKeyRow, key_page
+from models.policies import KeyPolicy
 
 MAX_NAME_LENGTH = 100
-MAX_GRACE_SECONDS = 604_800  # 7 days
 MAX_PAGE_SIZE = 100
-# lastUsedAt is a hint for people, not an audit log: one write per key per minute at most
-# keeps the verification hot path read-only under load.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+DEFAULT_API_KEY_NAME = "Default API Key"
 
 _TOKEN_KIND = {
     ApiKeyType.PUBLIC: tokens.TokenKind.PUBLIC_KEY,
@@ -41,6 +39,20 @@ def clean_name(name: str, field: str) -> str:
     return name
 
 
+def _clean_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
+    if expires_at is None:
+        return None
+    try:
+        moment = as_utc(expires_at)
+    except ValueError:
+        raise InvalidInput("expiresAt", "The date needs a UTC offset, such as Z.") from None
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        raise InvalidInput("expiresAt", "The date is out of range.") from None
+    if moment <= now:
+        raise InvalidInput("expiresAt", "The expiration date must lie in the future.")
+    return moment
+
+
 def _new_key(
     *,
     organization_id: uuid.UUID,
@@ -48,10 +60,10 @@ def _new_key(
     type: ApiKeyType,
     expires_at: datetime | None,
     now: datetime,
-    token_prefix: str,
+    policy: KeyPolicy,
     is_default: bool,
 ) -> tuple[ApiKey, str]:
-    token = tokens.generate(_TOKEN_KIND[type], token_prefix)
+    token = tokens.generate(_TOKEN_KIND[type], policy.token_prefix)
     key = ApiKey(
         organization_id=organization_id,
         name=name,
@@ -68,29 +80,55 @@ def _new_key(
 
 async def api_key_create(
     *,
-    organization_id: uuid.UUID,
+    access: OrganizationAccess,
     name: str,
     type: ApiKeyType,
     expires_at: datetime | None,
     now: datetime,
-    token_prefix: str = "",
-    is_default: bool = False,
+    policy: KeyPolicy,
 ) -> tuple[ApiKey, str]:
-    """A new key and its token: the only moment a secret token exists outside its holder."""
-    name = clean_name(name, "name")
-    if expires_at is not None and expires_at <= now:
-        raise InvalidInput("expiresAt", "The expiration date must lie in the future.")
+    """A new key and its token: the only moment a secret token exists outside its holder.
+    Every bad field is reported at once."""
+    access.demand(Permission.MANAGE_KEYS)
+    problems = Problems()
+    try:
+        name = clean_name(name, "name")
+    except InvalidInput as error:
+        problems.catch(error)
+    try:
+        expires_at = _clean_expiry(expires_at, now)
+    except InvalidInput as error:
+        problems.catch(error)
+    problems.check()
     key, token = _new_key(
-        organization_id=organization_id,
+        organization_id=access.organization.id,
         name=name,
         type=type,
         expires_at=expires_at,
         now=now,
-        token_prefix=token_prefix,
-        is_default=is_default,
+        policy=policy,
+        is_default=False,
     )
     await key.save(force_create=True)
     return key, token
+
+
+async def default_api_key_create(
+    *, organization_id: uuid.UUID, now: datetime, policy: KeyPolicy
+) -> ApiKey:
+    """The public Default API Key every organization gets when it is founded (inside the
+    founding transaction, by `models.accounts`)."""
+    key, _ = _new_key(
+        organization_id=organization_id,
+        name=DEFAULT_API_KEY_NAME,
+        type=ApiKeyType.PUBLIC,
+        expires_at=None,
+        now=now,
+        policy=policy,
+        is_default=True,
+    )
+    await key.save(force_create=True)
+    return key
 
 
 @dataclass(frozen=True)
@@ -101,47 +139,47 @@ class ApiKeyPage:
 
 
 async def api_key_list(
-    *, organization_id: uuid.UUID, first: int, after: tuple[datetime, uuid.UUID] | None
+    *, access: OrganizationAccess, first: int, after: tuple[datetime, uuid.UUID] | None
 ) -> ApiKeyPage:
     """One page of the organization's keys, newest first, after the (created_at, id) cursor:
-    plain rows from raw SQL (see `models.hot_path.key_page`), no model instances."""
+    plain rows from raw SQL (see `models.key_listing`), no model instances."""
+    access.demand(Permission.LIST_KEYS)
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
-    keys, total = await key_page(organization_id, after, first + 1)
+    keys, total = await key_page(access.organization.id, after, first + 1)
     return ApiKeyPage(keys=keys[:first], has_next_page=len(keys) > first, total_count=total)
 
 
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:
-    """Keys by id in one query (for `replacedBy` in listings); the caller already holds rows
-    that reference them, so no organization filter is needed beyond the ids themselves."""
+    """Keys by id in one query (for `replacedBy` in listings). The caller holds rows that
+    reference them and shows a key only when it is of the same organization as its row."""
     return {key.id: key for key in await ApiKey.filter(id__in=key_ids)}
 
 
 async def api_key_roll(
-    *,
-    organization_id: uuid.UUID,
-    key_id: uuid.UUID,
-    grace_seconds: int,
-    now: datetime,
-    token_prefix: str = "",
+    *, access: KeyAccess, grace_seconds: int | None, now: datetime, policy: KeyPolicy
 ) -> tuple[ApiKey, str, ApiKey]:
-    """Replace an ACTIVE key; the old one keeps working for `grace_seconds` (never past its own
-    expiration). Returns (replacement, its token, the rolled key).
+    """Replace an ACTIVE key; the old one keeps working for `grace_seconds` (by default the
+    policy's; never past its own expiration). Returns (replacement, its token, the rolled key).
 
     Atomic: the old key is claimed by a conditional UPDATE, so when several rolls race exactly
     one wins and the others get `ApiKeyNotRollable`, or `ApiKeyNotFound` when a delete won
     (SQLite ignores SELECT … FOR UPDATE).
     """
-    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+    access.demand(Permission.MANAGE_KEYS)
+    grace = policy.grace_default_seconds if grace_seconds is None else grace_seconds
+    if not 0 <= grace <= policy.grace_max_seconds:
         raise InvalidInput(
-            "gracePeriodSeconds", f"The grace period must lie between 0 and {MAX_GRACE_SECONDS}."
+            "gracePeriodSeconds",
+            f"The grace period must lie between 0 and {policy.grace_max_seconds} seconds.",
         )
+    organization_id, key_id = access.organization.organization.id, access.key.id
     old = await ApiKey.get_or_none(id=key_id, organization_id=organization_id)
     if old is None:
         raise ApiKeyNotFound()
     if old.status(now) is not ApiKeyStatus.ACTIVE:
         raise ApiKeyNotRollable()
-    grace_end = now + timedelta(seconds=grace_seconds)
+    grace_end = now + timedelta(seconds=grace)
     old_expires_at = grace_end if old.expires_at is None else min(old.expires_at, grace_end)
     new, token = _new_key(
         organization_id=organization_id,
@@ -149,7 +187,7 @@ async def api_key_roll(
         type=old.type,
         expires_at=old.expires_at,
         now=now,
-        token_prefix=token_prefix,
+        policy=policy,
         is_default=old.is_default,
     )
     try:
@@ -157,7 +195,7 @@ async def api_key_roll(
             await new.save(force_create=True)
             claimed = await (
                 ApiKey.filter(id=key_id, organization_id=organization_id, rolled_at=None)
-                .filter(Q(expires_at=None) | Q(expires_at__gt=now))
+                .filter(expiry.live_q(now))
                 .update(
                     rolled_at=now,
                     expires_at=old_expires_at,
@@ -181,64 +219,10 @@ class _LostRace(ApiKeyNotRollable):
     """Raised inside the roll's transaction to undo the replacement's insert."""
 
 
-async def api_key_delete(*, organization_id: uuid.UUID, key_id: uuid.UUID) -> None:
-    """Delete a key, digest and all: its very next use fails."""
+async def api_key_delete(*, access: KeyAccess) -> uuid.UUID:
+    """Delete a key, digest and all: its very next use fails. Returns its id."""
+    access.demand(Permission.MANAGE_KEYS)
+    organization_id, key_id = access.organization.organization.id, access.key.id
     if await ApiKey.filter(id=key_id, organization_id=organization_id).delete() == 0:
         raise ApiKeyNotFound()
-
-
-class VerificationCode(StrEnum):
-    VALID = "VALID"
-    MALFORMED = "MALFORMED"
-    NOT_FOUND = "NOT_FOUND"
-    EXPIRED = "EXPIRED"
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    code: VerificationCode
-    key_id: uuid.UUID | None = None
-    organization_id: uuid.UUID | None = None
-    type: ApiKeyType | None = None
-    name: str | None = None
-    expires_at: datetime | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.code is VerificationCode.VALID
-
-
-_MALFORMED = Verification(VerificationCode.MALFORMED)
-_NOT_FOUND = Verification(VerificationCode.NOT_FOUND)
-_EXPIRED = Verification(VerificationCode.EXPIRED)
-_KEY_KINDS = (tokens.TokenKind.PUBLIC_KEY, tokens.TokenKind.SECRET_KEY)
-
-
-async def api_key_verify(
-    *, token: str, now: datetime, within: Collection[uuid.UUID] | None = None
-) -> Verification:
-    """Whether `token` is a usable key at `now`: one indexed lookup by digest in raw SQL, no
-    queryset and no model instance (see `models.hot_path`). A made-up or mistyped token is
-    MALFORMED without touching the database. With `within`, a key of any other organization is
-    NOT_FOUND and its usage is not recorded."""
-    if tokens.parse(token) not in _KEY_KINDS:
-        return _MALFORMED
-    row = await key_by_digest(tokens.digest(token))
-    if row is None:
-        return _NOT_FOUND
-    if within is not None and row.organization_id not in within:
-        return _NOT_FOUND
-    expires_at = row.expires_at
-    if api_key_status(expires_at, None, now) is ApiKeyStatus.EXPIRED:
-        return _EXPIRED
-    since = now - LAST_USED_RESOLUTION
-    if row.last_used_at is None or row.last_used_at <= since:
-        await last_used_record(row.id, now=now, since=since)
-    return Verification(
-        code=VerificationCode.VALID,
-        key_id=row.id,
-        organization_id=row.organization_id,
-        type=ApiKeyType(row.type),
-        name=row.name,
-        expires_at=expires_at,
-    )
+    return key_id

@@ -10,81 +10,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import DBConnectionError
 
-MODEL_MODULES = ["models.entities"]
-MIGRATIONS_MODULE = "models.migrations"
-
-# A connection waits this long for SQLite's write lock before giving up: concurrent writers
-# queue instead of failing with "database is locked".
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-CONNECT_TIMEOUT_SECONDS = 5
-# The server cancels a statement at DB_STATEMENT_TIMEOUT_MS; the client waits a little longer
-# so the server's clearer error usually arrives first.
-COMMAND_TIMEOUT_MARGIN_SECONDS = 2
-
-
-def tortoise_config(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 5_000
-) -> dict[str, Any]:
-    """Tortoise's configuration for `url` (sqlite://PATH or postgres://USER@HOST:PORT/DB)."""
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        path = url.removeprefix("sqlite://")
-        connection: dict[str, Any] = {
-            "engine": "tortoise.backends.sqlite",
-            "credentials": {
-                "file_path": path,
-                "journal_mode": "WAL",
-                "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
-                "foreign_keys": "ON",
-                "synchronous": "NORMAL",
-            },
-        }
-    else:
-        options = dict(parse_qsl(parts.query))
-        connection = {
-            "engine": "tortoise.backends.asyncpg",
-            "credentials": {
-                "host": parts.hostname or "127.0.0.1",
-                "port": parts.port or 5432,
-                "user": parts.username or "postgres",
-                "password": parts.password or "",
-                "database": parts.path.lstrip("/") or "postgres",
-                "minsize": 1,
-                "maxsize": pool_size,
-                # A database behind a dead network never answers at all: give up on it (and
-                # answer 503) instead of holding the request for asyncpg's default minute.
-                "timeout": CONNECT_TIMEOUT_SECONDS,
-                "command_timeout": (
-                    statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_SECONDS
-                    if statement_timeout_ms
-                    else None
-                ),
-                "server_settings": {
-                    "statement_timeout": str(statement_timeout_ms),
-                    "timezone": "UTC",
-                    **options,
-                },
-            },
-        }
-    return {
-        "connections": {"default": connection},
-        "apps": {
-            "models": {
-                "models": MODEL_MODULES,
-                "default_connection": "default",
-                "migrations": MIGRATIONS_MODULE,
-            }
-        },
-        "use_tz": True,
-        "timezone": "UTC",
-    }
+from models import migrator
+from models.db_config import tortoise_config
 
 
 async def database_open(
@@ -98,8 +30,6 @@ async def database_open(
     """Connect to `url`. With `create_schema`, apply pending migrations (the SQLite default and
     `server.py migrate`); otherwise, with `check_schema`, raise `SchemaNotCurrent` when the
     database lacks a migration, and the database's own error when it cannot be reached."""
-    from models import migrator  # noqa: PLC0415 (migrator builds on this module's config)
-
     ctx = TortoiseContext()
     with ctx:
         await ctx.init(

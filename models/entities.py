@@ -10,6 +10,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models import expiry
+
 
 class ApiKeyType(StrEnum):
     PUBLIC = "PUBLIC"
@@ -126,7 +128,7 @@ def api_key_status(
     expires_at: datetime | None, rolled_at: datetime | None, now: datetime
 ) -> ApiKeyStatus:
     """A key's status at `now`, from its timestamps alone."""
-    if expires_at is not None and expires_at <= now:
+    if expiry.ended(expires_at, now):
         return ApiKeyStatus.EXPIRED
     if rolled_at is not None:
         return ApiKeyStatus.ROLLED

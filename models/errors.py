@@ -3,6 +3,8 @@ none of them ever carries a token."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class DomainError(Exception):
     message = "The operation failed."
@@ -12,10 +14,38 @@ class DomainError(Exception):
         self.message = message or self.message
 
 
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str  # the input field as the API names it (`expiresAt`, not `expires_at`)
+    message: str
+
+
 class InvalidInput(DomainError):
-    def __init__(self, field: str, message: str) -> None:
+    """Every problem with an input, so a form with two bad fields needs one round trip;
+    `field` and `message` are the first's."""
+
+    def __init__(self, field: str, message: str, *more: FieldProblem) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = (FieldProblem(field, message), *more)
+
+
+class Problems:
+    """Collects an input's problems; `check()` raises them all at once."""
+
+    def __init__(self) -> None:
+        self.found: list[FieldProblem] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.found.append(FieldProblem(field, message))
+
+    def catch(self, error: InvalidInput) -> None:
+        self.found.extend(error.problems)
+
+    def check(self) -> None:
+        if self.found:
+            first, *more = self.found
+            raise InvalidInput(first.field, first.message, *more)
 
 
 class NotFound(DomainError):

@@ -1,4 +1,4 @@
-"""Housekeeping: make the database match what validity already says, and the job lease.
+"""Housekeeping: make the database match what validity already says.
 
 Validity never waits for these functions: `api_key_verify` refuses a key from its `expires_at`
 alone. They only mark and remove rows that are already dead, so each one is idempotent and safe to
@@ -17,18 +17,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from models.entities import ApiKey, JobLease, Session, SignInAttempt
+from models import expiry
+from models.entities import ApiKey, Session, SignInAttempt
 
-# 500 rows per statement: each statement holds SQLite's single write lock (and, in the API
-# process, its one connection) while it runs. Measured on this 2-core machine under load, 87k keys:
-# ~80 ms a batch of 500 on SQLite (160 ms at 1,000), so requests queued behind a batch wait well
-# under 100 ms; on PostgreSQL at 100k keys, ~25 ms a batch. A backlog of 100,000 keys still clears
-# in 200 statements. (Both need the index on api_key.replaced_by_id: without it every deleted key
-# costs a full scan, and on PostgreSQL a batch of 500 ran past the 5 s statement timeout.)
+# Rows per statement for the marking and the small purges (rolled keys, sessions, sign-in
+# attempts): each statement holds SQLite's one write lock while it runs, and 500 keeps that
+# under ~100 ms on this size of machine. The key purge sizes its own statements (below).
 BATCH_SIZE = 500
 
 KeepGoing = Callable[[], Awaitable[bool]]
@@ -60,7 +57,7 @@ async def api_keys_expire_rolled(
     never rolled, is not touched."""
 
     def due() -> QuerySet[ApiKey]:
-        return ApiKey.filter(rolled_at__not_isnull=True, expired_at=None, expires_at__lte=now)
+        return ApiKey.filter(expiry.ended_q(now), rolled_at__not_isnull=True, expired_at=None)
 
     async def batch() -> int:
         # The outer `expired_at IS NULL` makes a concurrent run skip rows the other just marked.
@@ -83,7 +80,7 @@ async def api_keys_purge_expired(
 
     `batch_size` caps the rows per statement; by default each database gets its own (see
     `PURGE_POSTGRES_BATCH` and `PURGE_SQLITE_*`). Raw SQL per dialect on tortoise's connection,
-    like `models.hot_path`: a queryset costs a subquery join on the primary key per batch."""
+    like `models.key_lookup`: a queryset costs a subquery join on the primary key per batch."""
     if retention_seconds < 0:
         raise ValueError("retention_seconds must not be negative")
     if batch_size is not None and batch_size < 1:
@@ -102,42 +99,19 @@ async def api_keys_purge_expired(
     return await _in_batches(batch, keep_going)
 
 
-# PostgreSQL: rows per DELETE. A DELETE there only stamps the heap tuples (indexes are cleaned
-# later by VACUUM) and takes row locks that readers never wait for, so a batch costs the heap
-# pages it dirties plus one ON DELETE SET NULL check per row; what batching adds is the
-# per-statement overhead. Measured on 1,000,000 expired keys (2 cores, loaded): a single DELETE
-# 4.0 s; batches of 1,000 took 5.4 s, 5,000 4.7 s, 20,000 4.2 s. In `python -m bench`, under
-# verification load, 5,000 (20-40 ms a statement, far below the 5 s statement timeout) and
-# 10,000 were alike within the noise, 1.1-1.3x of one DELETE: the shorter statement wins. No
-# pause between statements: verification's p99 stayed at its idle level but for one ~40 ms
-# second per purge, at either size (a pause of 0.3x the statement time made the purge 2x slower
-# and did not remove it), while the single DELETE under the same load raised it to 120-160 ms.
+# PostgreSQL: rows per DELETE; why 5,000, measured: docs/decisions.md, "Purging on PostgreSQL".
 PURGE_POSTGRES_BATCH = 5_000
-# `ctid = ANY(ARRAY(…))` deletes the rows the subquery found by their physical address (a TID
-# scan) instead of joining the ids back through the primary-key index: 2x faster per batch
-# (1,000,000 keys in batches of 5,000: 4.7 s against 8.8 s with `id IN (SELECT id …)`). A row
-# another transaction changed meanwhile has a new ctid and is left for the next batch; the outer
-# `expires_at` re-check means a row is deleted only if it is due when deleted.
+# By ctid, not id: a TID scan, 2x faster per batch (docs/decisions.md).
 _PURGE_POSTGRES = (
     "DELETE FROM api_key WHERE ctid = ANY(ARRAY("
-    "SELECT ctid FROM api_key WHERE expires_at <= $1 LIMIT $2)) AND expires_at <= $1"
+    f"SELECT ctid FROM api_key WHERE {expiry.ended_sql('$1')} LIMIT $2))"
+    f" AND {expiry.ended_sql('$1')}"
 )
 
-# SQLite: statements are sized by time, not rows. Its one write lock serialises every writer,
-# verification's `lastUsedAt` writes included, so a statement's duration is added to the latency
-# of every verification that writes meanwhile. And the cost per row does not fall much with
-# batch size until a batch is tens of thousands of rows: keys are spread at random over the
-# digest and id indexes, so each deleted row dirties its own pages in both, which each commit
-# writes to the WAL again (100,000 keys: 8.9 s in batches of 500, 3.4 s in batches of 20,000
-# holding the lock 730 ms each, 2.2 s in one statement). So each statement aims at
-# PURGE_SQLITE_TARGET_SECONDS (the next batch is resized from the last one's measured rate,
-# between 1 row and the cap), and the purge then pauses PURGE_SQLITE_PAUSE_RATIO of that time
-# so writers waiting on the lock (other processes poll for it; this process's requests queue on
-# tortoise's connection lock) get it before the next batch. Measured in `python -m bench`
-# (100,000 keys, verification at 500 req/s): 25 ms and 0.5 kept verification's p99 at 1.6-1.7x
-# idle in 15.7-18.2 s; 40 ms and 0.3 took 15.7 s but 3.1x; fixed batches of 500 10.6 s, 2.7x;
-# the single DELETE 2.4-2.7 s under that load, during which verification stalled (p99 230-370 ms,
-# 9-12x idle). Meeting 1.5x the time would take ~20,000-row statements holding the lock ~0.7 s.
+# SQLite: statements are sized by time, not rows: each aims at PURGE_SQLITE_TARGET_SECONDS
+# (resized from the last one's measured rate), then the purge pauses PURGE_SQLITE_PAUSE_RATIO of
+# that time so writers waiting on the lock get it. Why, measured: docs/decisions.md, "Purging on
+# SQLite".
 PURGE_SQLITE_TARGET_SECONDS = 0.025
 PURGE_SQLITE_PAUSE_RATIO = 0.5
 PURGE_SQLITE_FIRST_BATCH = 100
@@ -146,7 +120,8 @@ PURGE_SQLITE_MAX_BATCH = 5_000
 # tortoise reports would also count the ON DELETE SET NULL updates on predecessors' links.
 _PURGE_SQLITE = (
     "DELETE FROM api_key WHERE id IN ("
-    "SELECT id FROM api_key WHERE expires_at <= ? LIMIT ?) AND expires_at <= ? RETURNING 1"
+    f"SELECT id FROM api_key WHERE {expiry.ended_sql('?')} LIMIT ?)"
+    f" AND {expiry.ended_sql('?')} RETURNING 1"
 )
 
 
@@ -175,7 +150,7 @@ async def sessions_purge_ended(
     """Delete every session that ended at or before `now`; returns how many."""
 
     async def batch() -> int:
-        ids = _first_ids(Session.filter(expires_at__lte=now), batch_size)
+        ids = _first_ids(Session.filter(expiry.ended_q(now)), batch_size)
         return await Session.filter(id__in=ids).delete()
 
     return await _in_batches(batch, keep_going)
@@ -197,41 +172,3 @@ async def sign_in_attempts_purge(
         return await SignInAttempt.filter(id__in=ids).delete()
 
     return await _in_batches(batch, keep_going)
-
-
-async def job_lease_acquire(*, name: str, holder: str, now: datetime, lease_seconds: float) -> bool:
-    """Take the lease on job `name` until `now + lease_seconds`, if nobody holds it at `now`.
-
-    One conditional UPDATE (`… WHERE lease_until <= now`): however many workers race, the
-    database lets exactly one of them move `lease_until` forward. A missing row is inserted; if
-    two workers insert at once the primary key lets one in and the other loses. A holder that
-    dies keeps the job only until its lease ends."""
-    until = now + timedelta(seconds=lease_seconds)
-    won = await JobLease.filter(name=name, lease_until__lte=now).update(
-        lease_until=until, holder=holder, last_run_at=now
-    )
-    if won:
-        return True
-    if await JobLease.exists(name=name):
-        return False
-    try:
-        await JobLease.create(name=name, lease_until=until, holder=holder, last_run_at=now)
-    except IntegrityError:
-        return False
-    return True
-
-
-async def job_lease_renew(*, name: str, holder: str, now: datetime, lease_seconds: float) -> bool:
-    """Extend a lease `holder` still holds to at least `now + lease_seconds`; False if it was
-    lost (it ran out and another worker took it)."""
-    until = now + timedelta(seconds=lease_seconds)
-    held = JobLease.filter(name=name, holder=holder, lease_until__gt=now)
-    if await held.filter(lease_until__lt=until).update(lease_until=until):
-        return True
-    return await held.exists()
-
-
-async def job_lease_release(*, name: str, holder: str, until: datetime) -> None:
-    """End `holder`'s lease at `until` (now, or later to keep others out until then); a lease
-    that has meanwhile passed to another holder is left alone."""
-    await JobLease.filter(name=name, holder=holder).update(lease_until=until)

@@ -24,7 +24,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor, PlanStep
 from tortoise.migrations.writer import MigrationWriter
 
-from models.database import tortoise_config
+from models.db_config import tortoise_config
 
 # Two `migrate` runs at once would both try to create the same tables: the second waits for
 # the first on this PostgreSQL advisory lock (on SQLite, a lock file), then finds nothing to do.

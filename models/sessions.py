@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from models import expiry
 from models.entities import Session
 
 MAX_LISTED_SESSIONS = 100  # newest first; a user with more has far bigger problems
@@ -18,7 +19,7 @@ MAX_LISTED_SESSIONS = 100  # newest first; a user with more has far bigger probl
 async def session_list(*, user_id: uuid.UUID, now: datetime) -> list[Session]:
     """The user's sessions that have not ended, newest first."""
     return (
-        await Session.filter(user_id=user_id, expires_at__gt=now)
+        await Session.filter(expiry.live_q(now), user_id=user_id)
         .order_by("-created_at", "-id")
         .limit(MAX_LISTED_SESSIONS)
     )

@@ -15,20 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.accounts import SignedIn, user_sign_in
+from models.accounts import SignedIn, email_key, user_sign_in
 from models.entities import SignInAttempt
 from models.errors import DomainError
 from models.passwords import Passwords
-
-
-@dataclass(frozen=True, slots=True)
-class SignInLimits:
-    max_failures_per_email: int = 10
-    max_failures_per_address: int = 100
-    window_seconds: int = 900
+from models.policies import AccountPolicy, SignInLimits
 
 
 class TooManyAttempts(DomainError):
@@ -42,7 +35,7 @@ class TooManyAttempts(DomainError):
 def email_digest(email: str) -> str:
     """The key attempts are counted under: people type passwords into email fields, so the
     typed text is never stored."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email_key(email).encode()).hexdigest()
 
 
 async def _retry_after(
@@ -110,23 +103,16 @@ async def user_sign_in_limited(
     password: str,
     client_address: str,
     now: datetime,
-    limits: SignInLimits,
     passwords: Passwords,
-    session_ttl_seconds: int,
-    token_prefix: str,
+    policy: AccountPolicy,
 ) -> SignedIn:
     """`user_sign_in` behind the brute-force limits: raises `TooManyAttempts` once the email or
     the client address has too many recent failures, even for the right password."""
     attempt_id = await sign_in_attempt_start(
-        email=email, client_address=client_address, now=now, limits=limits
+        email=email, client_address=client_address, now=now, limits=policy.sign_in
     )
     signed_in = await user_sign_in(
-        email=email,
-        password=password,
-        now=now,
-        passwords=passwords,
-        session_ttl_seconds=session_ttl_seconds,
-        token_prefix=token_prefix,
+        email=email, password=password, now=now, passwords=passwords, policy=policy
     )
     await sign_in_attempt_succeeded(attempt_id=attempt_id, email=email)
     return signed_in

@@ -21,16 +21,28 @@ CHECKSUM_LENGTH = 6  # 62**6 > 2**32
 MAX_TOKEN_LENGTH = 512
 START_BODY_CHARS = 4
 
+# The token grammar, stated once: settings validate TOKEN_PREFIX with PREFIX, the log redactor
+# finds tokens with TOKEN_IN_TEXT, `parse` checks them with _SHAPE; all built from these parts.
+PREFIX = "[a-z0-9]{1,16}"
+_KINDS = "pk|sk|ses"
 _SHAPE = re.compile(
-    rf"(?:[a-z0-9]{{1,16}}_)?(pk|sk|ses)_([0-9A-Za-z]{{{BODY_LENGTH}}})"
+    rf"(?:{PREFIX}_)?({_KINDS})_([0-9A-Za-z]{{{BODY_LENGTH}}})"
     rf"([0-9A-Za-z]{{{CHECKSUM_LENGTH}}})"
 )
+# Any of our tokens in running text (any deployment prefix), even with a broken checksum or cut
+# short: what must never reach a log.
+TOKEN_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z])(?:{PREFIX}_)?(?:{_KINDS})_[0-9A-Za-z]{{8,}}")
 
 
 class TokenKind(Enum):
     PUBLIC_KEY = "pk"
     SECRET_KEY = "sk"
     SESSION = "ses"
+
+
+def valid_prefix(prefix: str) -> bool:
+    """Whether `prefix` may stand before the kind in tokens this deployment issues."""
+    return re.fullmatch(PREFIX, prefix) is not None
 
 
 def _base62(number: int, width: int) -> str:

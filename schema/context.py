@@ -1,4 +1,9 @@
-"""The typed per-request context every resolver receives."""
+"""The typed per-request context every resolver receives.
+
+The principal is fixed by the HTTP edge before any resolver runs and cannot change during the
+request (the context is frozen): a sign-in's new session is returned in its payload, never
+adopted by the rest of the document.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ from typing import TypeAlias
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from models.access import Principal, UserPrincipal
+from models.access import Principal, UserPrincipal, user_of
 from models.api_keys import api_keys_by_ids
 from models.entities import ApiKey
 from models.passwords import Passwords
-from schema.errors import Forbidden, Unauthenticated
+from models.policies import Policies
+from schema.errors import Unauthenticated
 from settings import Settings
 
 
@@ -23,13 +29,14 @@ async def _load_api_keys(ids: list[uuid.UUID]) -> list[ApiKey | None]:
     return [found.get(key_id) for key_id in ids]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
     settings: Settings
+    policies: Policies
     passwords: Passwords
     now: datetime
     principal: Principal | None
-    # The peer's address (as aiohttp sees it), for per-client sign-in limits.
+    # The peer's address (after TRUSTED_PROXY_HOPS), for per-client sign-in limits.
     client_address: str = ""
     api_keys: DataLoader[uuid.UUID, ApiKey | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_api_keys)
@@ -41,10 +48,8 @@ class Context:
         return self.principal
 
     def require_user(self) -> UserPrincipal:
-        principal = self.require_principal()
-        if not isinstance(principal, UserPrincipal):
-            raise Forbidden("Only a signed-in user may do that.")
-        return principal
+        """The signed-in user; `models.access.user_of` decides that an API key is not one."""
+        return user_of(self.require_principal())
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

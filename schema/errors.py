@@ -65,7 +65,7 @@ class MaskUnexpectedErrors(MaskErrors):
         original = error.original_error
         if isinstance(original, domain.Forbidden):
             return GraphQLError(
-                message=Forbidden.default_message,
+                message=original.message,
                 nodes=error.nodes,
                 source=error.source,
                 positions=error.positions,
@@ -80,9 +80,19 @@ class Error:
     message: str
 
 
-@strawberry.type
+@strawberry.type(description="One bad input field and what is wrong with it.")
+class FieldProblem:
+    field: str = strawberry.field(description="The input field, as the schema names it.")
+    message: str = strawberry.field(description="What is wrong, in words for a person.")
+
+
+@strawberry.type(
+    description="The input was not accepted; `problems` lists every bad field at once, and "
+    "`field`/`message` repeat the first."
+)
 class InvalidInput(Error):
     field: str
+    problems: list[FieldProblem]
 
 
 @strawberry.type
@@ -111,4 +121,13 @@ class ApiKeyNotRollable(Error):
 
 
 def invalid_input(error: domain.InvalidInput) -> InvalidInput:
-    return InvalidInput(message=error.message, field=error.field)
+    return InvalidInput(
+        message=error.message,
+        field=error.field,
+        problems=[FieldProblem(field=p.field, message=p.message) for p in error.problems],
+    )
+
+
+def invalid_field(field: str, message: str) -> InvalidInput:
+    """A one-field InvalidInput raised by the adapter itself (an ID that names nothing)."""
+    return invalid_input(domain.InvalidInput(field, message))

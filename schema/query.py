@@ -12,7 +12,7 @@ from models.access import (
     visible_organization_ids,
 )
 from models.accounts import user_get
-from models.api_keys import api_key_verify
+from models.key_verification import api_key_verify
 from schema.context import Info
 from schema.sessions import Session, sessions
 from schema.types import ApiKey, ApiKeyVerification, Organization, User, parse_id
@@ -30,7 +30,7 @@ class Query:
         if not isinstance(principal, UserPrincipal):
             return None
         user = await user_get(user_id=principal.user_id)
-        return None if user is None else User.from_model(user)
+        return None if user is None else User.from_model(user, principal)
 
     @strawberry.field(description="An organization; an API key may leave `id` out for its own.")
     async def organization(
@@ -41,7 +41,7 @@ class Query:
         if id is not None and organization_id is None:
             return None
         access = await organization_access(principal, organization_id, Permission.READ_ORGANIZATION)
-        return None if access is None else Organization.from_model(access.organization, access.role)
+        return None if access is None else Organization.from_access(access)
 
     @strawberry.field(description="A key; null unless the caller may see it.")
     async def api_key(self, info: Info, id: strawberry.ID) -> ApiKey | None:
@@ -50,7 +50,7 @@ class Query:
         found = (
             None if key_id is None else await key_access(principal, key_id, Permission.LIST_KEYS)
         )
-        return None if found is None else ApiKey.from_model(found[1])
+        return None if found is None else ApiKey.from_model(found.key)
 
     @strawberry.field(description="Whether a token is a usable key of the caller's organization.")
     async def verify_api_key(self, info: Info, token: str) -> ApiKeyVerification:

@@ -11,20 +11,21 @@ from datetime import datetime
 import strawberry
 
 from models import entities
-from models.access import Permission, may
-from models.accounts import user_organizations
-from models.api_keys import Verification, VerificationCode, api_key_list
+from models.access import OrganizationAccess, Permission, UserPrincipal, user_organization_accesses
+from models.api_keys import api_key_list
 from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
-from models.hot_path import ApiKeyRow
+from models.key_listing import ApiKeyRow
+from models.key_verification import Verification, VerificationCode
 from schema.context import Info
-from schema.errors import BadUserInput, Forbidden
+from schema.errors import BadUserInput
 
 # The domain's enums are the schema's enums (strawberry registers the classes themselves).
 strawberry.enum(ApiKeyType)
 strawberry.enum(ApiKeyStatus)
 strawberry.enum(Role)
 strawberry.enum(VerificationCode)
+strawberry.enum(Permission)
 
 
 @strawberry.type
@@ -140,34 +141,42 @@ class Organization:
     viewer_role: Role | None = strawberry.field(
         description="The caller's role here; null when the caller is an API key."
     )
+    viewer_permissions: list[Permission] = strawberry.field(
+        description="What the caller may do here. Clients show or hide controls from this list "
+        "and keep no permission table of their own."
+    )
+    access: strawberry.Private[OrganizationAccess]
 
     @classmethod
-    def from_model(
-        cls, organization: entities.Organization, role: entities.Role | None
-    ) -> Organization:
+    def from_access(cls, access: OrganizationAccess) -> Organization:
+        organization = access.organization
         return cls(
             id=strawberry.ID(str(organization.id)),
             name=organization.name,
             created_at=organization.created_at,
-            viewer_role=role,
+            viewer_role=access.role,
+            viewer_permissions=sorted(access.permissions, key=list(Permission).index),
+            access=access,
         )
 
     @strawberry.field(
-        description="How long a rolled key keeps working when rollApiKey gives no grace period."
+        description="How long, in seconds, a rolled key keeps working when rollApiKey names no "
+        "grace period: the server's ROLL_GRACE_SECONDS."
     )
     def roll_grace_period_seconds(self, info: Info) -> int:
-        return info.context.settings.roll_grace_seconds
+        return info.context.policies.keys.grace_default_seconds
+
+    @strawberry.field(description="The longest grace period, in seconds, rollApiKey accepts.")
+    def max_roll_grace_period_seconds(self, info: Info) -> int:
+        return info.context.policies.keys.grace_max_seconds
 
     @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
     async def api_keys(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> ApiKeyConnection:
-        principal = info.context.require_principal()
-        if not may(principal, self.viewer_role, Permission.LIST_KEYS):
-            raise Forbidden()
         try:
             page = await api_key_list(
-                organization_id=uuid.UUID(self.id),
+                access=self.access,
                 first=DEFAULT_PAGE_SIZE if first is None else first,
                 after=None if after is None else decode_cursor(after),
             )
@@ -200,15 +209,23 @@ class User:
     id: strawberry.ID
     email: str
     created_at: datetime
+    # Whose eyes the user is seen through: the request's session (`me`) or the session a
+    # signUp/signIn just made (its payload).
+    principal: strawberry.Private[UserPrincipal]
 
     @classmethod
-    def from_model(cls, user: entities.User) -> User:
-        return cls(id=strawberry.ID(str(user.id)), email=user.email, created_at=user.created_at)
+    def from_model(cls, user: entities.User, principal: UserPrincipal) -> User:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            created_at=user.created_at,
+            principal=principal,
+        )
 
     @strawberry.field
     async def organizations(self) -> list[Organization]:
-        pairs = await user_organizations(user_id=uuid.UUID(self.id))
-        return [Organization.from_model(org, role) for org, role in pairs]
+        accesses = await user_organization_accesses(self.principal)
+        return [Organization.from_access(access) for access in accesses]
 
 
 @strawberry.type

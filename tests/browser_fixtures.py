@@ -52,9 +52,12 @@ def context(browser: Any, console_errors: list[str]) -> Iterator[Any]:
     context = browser.new_context(
         viewport={"width": 1360, "height": 820}, locale="en-GB", timezone_id="UTC"
     )
-    context.on(
-        "console", lambda message: message.type == "error" and console_errors.append(message.text)
-    )
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    context.on("console", on_console)
     context.on("weberror", lambda error: console_errors.append(str(error.error)))
     yield context
     context.close()

@@ -16,8 +16,9 @@ from aiohttp import web
 from tortoise.context import TortoiseContext
 
 from models.entities import ApiKey, ApiKeyType, Organization, Session, User
-from server import DATABASE, create_app
+from server import create_app
 from settings import Settings
+from web.state import DATABASE
 
 
 async def organization_make(*, now: datetime) -> Organization:

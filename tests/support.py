@@ -10,7 +10,7 @@ from typing import Any
 
 from models import tokens
 from models.entities import Membership, Role
-from tests.conftest import API_KEY_FIELDS, Account, Api, Clock
+from tests.harness import API_KEY_FIELDS, Account, Api, Clock
 
 ROLL_API_KEY = f"""
 mutation RollApiKey($input: RollApiKeyInput!) {{

@@ -9,7 +9,7 @@ import pytest
 
 from models import tokens
 from models.entities import Role
-from tests.conftest import CREATE_API_KEY, PASSWORD, SIGN_IN, Api, Clock
+from tests.harness import CREATE_API_KEY, PASSWORD, SIGN_IN, Api, Clock
 from tests.support import (
     API_KEY,
     CREATE_ORGANIZATION,

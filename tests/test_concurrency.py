@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from models import database
+from models import db_config
 from models.api_keys import api_key_create
 from models.entities import ApiKey, ApiKeyType
-from tests.conftest import ON_POSTGRES, Account, Api, Clock
+from models.policies import KeyPolicy
+from tests.harness import ON_POSTGRES, Account, Api, Clock, key_manager
 
 TRIALS = 200
 RACERS = 8
@@ -47,11 +48,12 @@ async def _keys(account: Account, count: int, now: datetime) -> list[uuid.UUID]:
     keys = []
     for number in range(count):
         key, _ = await api_key_create(
-            organization_id=uuid.UUID(account.organization_id),
+            access=await key_manager(uuid.UUID(account.organization_id)),
             name=f"key {number}",
             type=ApiKeyType.SECRET,
             expires_at=None,
             now=now,
+            policy=KeyPolicy(),
         )
         keys.append(key.id)
     return keys
@@ -143,7 +145,7 @@ async def test_concurrent_creates_lose_nothing(api: Api) -> None:
 @pytest.fixture
 def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give up on SQLite's lock after 100 ms instead of 10 s (set before the app connects)."""
-    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(db_config, "SQLITE_BUSY_TIMEOUT_MS", 100)
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite's file lock")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CREATE_API_KEY, Api, Clock
+from tests.harness import CREATE_API_KEY, Api, Clock
 from tests.support import (
     API_KEY,
     assert_code,

@@ -18,7 +18,7 @@ import pytest
 from models.database import database_close, database_open
 from server import create_app
 from settings import Settings
-from tests.conftest import FAST_PASSWORDS, ON_POSTGRES, PASSWORD, SIGN_IN, Api, Clock
+from tests.harness import FAST_PASSWORDS, ON_POSTGRES, PASSWORD, SIGN_IN, Api, Clock
 from tests.postgres_server import PostgresServer, postgres_bin
 
 pytestmark = pytest.mark.skipif(

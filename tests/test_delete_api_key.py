@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api
+from tests.harness import Api
 from tests.support import (
     DELETE_API_KEY,
     ORGANIZATION_NAME,

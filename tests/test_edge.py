@@ -11,12 +11,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from schema.edge import AccessLogger
-from schema.redaction import REDACTED, install_log_redaction, redact
 from server import create_app
 from settings import Settings, SettingsError
-from tests.conftest import FAST_PASSWORDS, Api, Clock
+from tests.harness import FAST_PASSWORDS, Api, Clock
 from tests.support import ME
+from web.access_log import AccessLogger
+from web.redaction import REDACTED, install_log_redaction, redact
 
 APP_ORIGIN = "https://app.example.com"
 EVIL_ORIGIN = "https://evil.example.net"

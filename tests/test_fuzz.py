@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
-from schema.redaction import TOKEN_IN_TEXT
-from tests.conftest import ON_POSTGRES, PASSWORD
+from models.tokens import TOKEN_IN_TEXT
+from tests.harness import ON_POSTGRES, PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = int(os.environ.get("FUZZ_OPERATIONS", "2000"))
@@ -134,7 +134,7 @@ def _fuzz(server: Server, principal: str, target: int, tally: Tally) -> None:
     """At least `target` operations as `principal`, spread evenly over the schema's fields
     (rounds repeat because hypothesis stops early on fields with few distinct queries)."""
     schema = schemathesis.graphql.from_url(f"{server.url}/graphql")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     token, organization_id = server.session()
     if principal == "secret key":
         data = server.post(

@@ -14,7 +14,7 @@ import pytest
 from models.clock import utcnow
 from models.database import database_close, database_entered, database_open
 from models.entities import ApiKey
-from tests.conftest import ON_POSTGRES
+from tests.harness import ON_POSTGRES
 from tests.jobs_support import (
     ROOT,
     keys_make,

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from models.api_keys import VerificationCode, api_key_create, api_key_roll, api_key_verify
+from models.api_keys import api_key_create, api_key_roll
 from models.database import database_entered
 from models.entities import ApiKey, ApiKeyType, Session
 from models.housekeeping import (
@@ -15,8 +15,10 @@ from models.housekeeping import (
     api_keys_purge_expired,
     sessions_purge_ended,
 )
+from models.key_verification import VerificationCode, api_key_verify
+from models.policies import KeyPolicy
 from settings import Settings
-from tests.conftest import Clock
+from tests.harness import Clock, key_managed, key_manager
 from tests.jobs_support import keys_make, organization_make, second_database, sessions_make
 
 HOUR = timedelta(hours=1)
@@ -70,14 +72,18 @@ async def test_purging_a_rolled_key_keeps_its_replacement(db: None, clock: Clock
     # given a key rolled with a one-second grace
     organization = await organization_make(now=clock.now)
     key, _ = await api_key_create(
-        organization_id=organization.id,
+        access=await key_manager(organization.id),
         name="server",
         type=ApiKeyType.SECRET,
         expires_at=None,
         now=clock.now,
+        policy=KeyPolicy(),
     )
     replacement, token, _ = await api_key_roll(
-        organization_id=organization.id, key_id=key.id, grace_seconds=1, now=clock.now
+        access=await key_managed(organization.id, key.id),
+        policy=KeyPolicy(),
+        grace_seconds=1,
+        now=clock.now,
     )
     # when its grace has passed and both jobs run
     now = clock.advance(seconds=1)
@@ -152,11 +158,12 @@ async def test_verification_refuses_expired_keys_before_any_job(db: None, clock:
     # given a key that expired while no job ran
     organization = await organization_make(now=clock.now)
     _, token = await api_key_create(
-        organization_id=organization.id,
+        access=await key_manager(organization.id),
         name="server",
         type=ApiKeyType.SECRET,
         expires_at=clock.now + HOUR,
         now=clock.now,
+        policy=KeyPolicy(),
     )
     # when / then
     now = clock.advance(days=2)

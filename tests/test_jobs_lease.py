@@ -11,14 +11,20 @@ from tortoise.context import TortoiseContext, get_current_context
 from jobs.runner import JobRunner, slot_end
 from models.database import database_entered
 from models.entities import ApiKey, JobLease
-from models.housekeeping import job_lease_acquire, job_lease_release, job_lease_renew
+from models.job_leases import job_lease_acquire, job_lease_release, job_lease_renew
 from settings import Settings
-from tests.conftest import Clock
+from tests.harness import Clock
 from tests.jobs_support import keys_make, organization_make, second_database
 
 INTERVAL = 60
 # The middle of an interval slot, where the scheduler ticks.
 MID_SLOT = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)
+
+
+def _current() -> TortoiseContext:
+    context = get_current_context()
+    assert context is not None
+    return context
 
 
 async def _race(databases: list[TortoiseContext], holders: int, now: datetime) -> list[bool]:
@@ -140,7 +146,7 @@ async def test_a_stopping_runner_finishes_its_batch_and_starts_no_run(
         expires_at=clock.now - timedelta(hours=1),
     )
     runner = JobRunner(
-        settings=settings, database=get_current_context(), clock=clock, holder="w", batch_size=5
+        settings=settings, database=_current(), clock=clock, holder="w", batch_size=5
     )
     calls = 0
 

@@ -14,7 +14,8 @@ from models.api_keys import api_key_create, api_key_roll
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, Organization
 from models.errors import ApiKeyNotRollable
 from models.housekeeping import api_keys_expire_rolled, api_keys_purge_expired
-from tests.conftest import Clock
+from models.policies import KeyPolicy
+from tests.harness import Clock, key_managed, key_manager
 
 MINUTE = timedelta(minutes=1)
 
@@ -68,11 +69,12 @@ async def test_nothing_still_valid_is_ever_touched(
             None if plan.expires_in_minutes is None else start + plan.expires_in_minutes * MINUTE
         )
         key, _ = await api_key_create(
-            organization_id=organization.id,
+            access=await key_manager(organization.id),
             name="key",
             type=ApiKeyType.SECRET,
             expires_at=expires_at,
             now=start,
+            policy=KeyPolicy(),
         )
         keys.append(key)
     rolls = sorted(
@@ -83,8 +85,8 @@ async def test_nothing_still_valid_is_ever_touched(
     for after, key_id, grace in rolls:
         try:
             await api_key_roll(
-                organization_id=organization.id,
-                key_id=key_id,
+                access=await key_managed(organization.id, key_id),
+                policy=KeyPolicy(),
                 grace_seconds=grace * 60,
                 now=start + after * MINUTE,
             )
@@ -106,14 +108,16 @@ async def test_nothing_still_valid_is_ever_touched(
     await jobs()
 
     # then
-    after = {key.id: key for key in await ApiKey.all()}
+    remaining = {key.id: key for key in await ApiKey.all()}
     for key_id, key in before.items():
         if key.status(now) is not ApiKeyStatus.EXPIRED:
-            assert key_id in after and _row(after[key_id]) == _row(key), "a valid key changed"
+            assert key_id in remaining and _row(remaining[key_id]) == _row(key), (
+                "a valid key changed"
+            )
         elif key.expires_at is not None and key.expires_at <= cutoff:
-            assert key_id not in after, "a key past its retention survived"
+            assert key_id not in remaining, "a key past its retention survived"
         else:
-            kept = after[key_id]
+            kept = remaining[key_id]
             expected = now if key.rolled_at is not None else None
             assert kept.expired_at == (key.expired_at or expected)
             assert _row(kept) | {"expired_at": None} == _row(key) | {"expired_at": None}

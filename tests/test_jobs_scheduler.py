@@ -16,7 +16,7 @@ from models.clock import utcnow
 from models.passwords import Passwords
 from server import create_app
 from settings import Settings
-from tests.conftest import ON_POSTGRES, Api, _empty_postgres
+from tests.harness import ON_POSTGRES, Api, postgres_empty
 from tests.jobs_support import server_env, worker_start
 
 ROLL = """
@@ -59,7 +59,7 @@ async def test_a_rolled_key_is_refused_after_its_grace_then_purged(
     )
     api = Api(await aiohttp_client(app))
     if ON_POSTGRES:
-        await _empty_postgres(app)
+        await postgres_empty(app)
     account = await api.sign_up()
     kept, _ = await api.create_key(account, name="kept")
     rolled, token = await api.create_key(account, name="rolled")

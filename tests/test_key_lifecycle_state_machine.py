@@ -30,11 +30,13 @@ from hypothesis.stateful import (
 from tortoise.context import TortoiseContext
 
 from models import housekeeping
-from models.api_keys import api_key_create, api_key_delete, api_key_roll, api_key_verify
+from models.api_keys import api_key_create, api_key_delete, api_key_roll
 from models.database import database_close, database_open
 from models.entities import ApiKeyType, Organization
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable
-from tests.conftest import ON_POSTGRES
+from models.key_verification import api_key_verify
+from models.policies import KeyPolicy
+from tests.harness import ON_POSTGRES, key_managed, key_manager
 
 T = TypeVar("T")
 # The SQLite pass runs the full 100; the PostgreSQL pass (~1 ms a statement) a sample of 20.
@@ -78,7 +80,7 @@ class KeyLifecycle(RuleBasedStateMachine):
         return organization.id
 
     @initialize(target=tokens)
-    def first_key(self) -> str:
+    def first_key(self) -> Any:
         return self.create(ApiKeyType.SECRET, None)
 
     @rule(
@@ -90,11 +92,12 @@ class KeyLifecycle(RuleBasedStateMachine):
         expires_at = None if expires_in is None else self.now + timedelta(seconds=expires_in)
         key, token = self.run(
             api_key_create(
-                organization_id=self.organization_id,
+                access=self.run(key_manager(self.organization_id)),
                 name="k",
                 type=type,
                 expires_at=expires_at,
                 now=self.now,
+                policy=KeyPolicy(),
             )
         )
         self.keys[token] = ModelKey(id=key.id, expires_at=expires_at)
@@ -110,8 +113,8 @@ class KeyLifecycle(RuleBasedStateMachine):
         try:
             new, new_token, _ = self.run(
                 api_key_roll(
-                    organization_id=self.organization_id,
-                    key_id=model.id,
+                    access=self.run(key_managed(self.organization_id, model.id)),
+                    policy=KeyPolicy(),
                     grace_seconds=grace,
                     now=self.now,
                 )
@@ -135,7 +138,7 @@ class KeyLifecycle(RuleBasedStateMachine):
     def delete(self, token: str) -> None:
         model = self.keys[token]
         try:
-            self.run(api_key_delete(organization_id=self.organization_id, key_id=model.id))
+            self.run(api_key_delete(access=self.run(key_managed(self.organization_id, model.id))))
         except ApiKeyNotFound:
             assert model.gone
             return
@@ -187,7 +190,7 @@ def machine_database(new_database: Callable[[], str]) -> Iterator[asyncio.Abstra
 
 def test_the_key_lifecycle_state_machine(machine_database: asyncio.AbstractEventLoop) -> None:
     KeyLifecycle.loop = machine_database
-    run_state_machine_as_test(
+    run_state_machine_as_test(  # type: ignore[no-untyped-call]
         KeyLifecycle,
         settings=settings(
             max_examples=EXAMPLES,

@@ -15,10 +15,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
-from schema.guard import MAX_QUERY_CHARS
 from server import create_app
 from settings import Settings
-from tests.conftest import PASSWORD, Api
+from tests.harness import PASSWORD, Api
+from web.graphql_view import MAX_QUERY_CHARS
 
 SIGN_UP_HEAD = "signUp(input: $input) { __typename ... on SignedIn { user { organizations { "
 SIGN_UP_KEYS = "apiKeys { edges { node { "

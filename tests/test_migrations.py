@@ -14,7 +14,7 @@ from tortoise import connections
 from models.database import database_close, database_open
 from models.migrator import SchemaNotCurrent, migrations_pending, migrations_unwritten
 from server import main
-from tests.conftest import ON_POSTGRES
+from tests.harness import ON_POSTGRES
 
 REGENERATE = "python -m models.migrator regenerate"
 
@@ -48,7 +48,7 @@ async def _sqlite_schema() -> dict[str, Any]:
     uniqueness (their names are hashes), foreign keys. Comments are left out."""
     schema: dict[str, Any] = {}
     for table in [row["name"] for row in await _rows(_SQLITE_TABLES)]:
-        indexes = Counter()
+        indexes: Counter[Any] = Counter()
         for index in await _rows(f'PRAGMA index_list("{table}")'):
             columns = [c["name"] for c in await _rows(f'PRAGMA index_info("{index["name"]}")')]
             indexes[(tuple(columns), index["unique"], index["origin"])] += 1

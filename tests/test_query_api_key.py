@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import (
     API_KEY,
     assert_code,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.entities import Role
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import CREATE_ORGANIZATION, ME, add_member, assert_unauthorized, unknown_token
 
 

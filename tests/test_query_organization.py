@@ -10,7 +10,7 @@ import pytest
 
 from models.entities import Role
 from server import create_app
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import (
     ORGANIZATION,
     ORGANIZATION_NAME,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import (
     API_KEY,
     VERIFY_API_KEY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import (
     ROLL_API_KEY,
     assert_code,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import models.api_keys
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import ORGANIZATION_NAME, assert_unauthorized, delete, keys_of, roll
 
 
@@ -98,7 +98,7 @@ async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_repla
     account = await api.sign_up()
     key, _ = await api.create_key(account)
     barrier = asyncio.Barrier(8)
-    real_transaction = models.api_keys.in_transaction
+    real_transaction = models.api_keys.in_transaction  # type: ignore[attr-defined]
 
     @contextlib.asynccontextmanager
     async def after_everyone(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:

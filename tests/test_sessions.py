@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import ME
 
 SESSIONS = "query Sessions { sessions { id createdAt expiresAt current } }"

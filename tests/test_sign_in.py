@@ -3,7 +3,7 @@ answer alike."""
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD, SIGN_IN, SIGN_UP, Api
+from tests.harness import PASSWORD, SIGN_IN, SIGN_UP, Api
 from tests.support import ME, assert_unauthorized, keys_of, unknown_token
 
 SIGN_IN_USER = """

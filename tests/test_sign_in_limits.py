@@ -13,7 +13,7 @@ from aiohttp import web
 from models.passwords import Passwords
 from server import create_app
 from settings import Settings
-from tests.conftest import FAST_PASSWORDS, ON_POSTGRES, PASSWORD, SIGN_IN, Api, Clock
+from tests.harness import FAST_PASSWORDS, ON_POSTGRES, PASSWORD, SIGN_IN, Api, Clock
 
 ADDRESS_LIMIT = 25
 
@@ -206,7 +206,7 @@ def _request(forwarded: list[str]) -> web.Request:
 
 
 def test_the_client_address_trusts_only_the_configured_proxies() -> None:
-    from schema.client import client_address
+    from web.client import client_address
 
     spoofed = _request(["6.6.6.6, 203.0.113.7", "10.0.0.2"])
     assert client_address(spoofed, 0) != "203.0.113.7"  # no proxy trusted: the peer

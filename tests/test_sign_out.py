@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api
+from tests.harness import Api
 from tests.support import ME, SIGN_OUT, assert_code, assert_unauthorized, mistyped
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.conftest import PASSWORD, SIGN_UP, Api
+from tests.harness import PASSWORD, SIGN_UP, Api
 from tests.support import ME, assert_unauthorized, keys_of, mistyped
 
 

@@ -12,11 +12,11 @@ import pytest
 from aiohttp import web
 
 from models import tokens
-from models.api_keys import VerificationCode, api_key_verify
+from models.key_verification import VerificationCode, api_key_verify
 from models.passwords import Passwords
 from server import create_app
 from settings import Settings
-from tests.conftest import ON_POSTGRES, Api, Clock, _empty_postgres
+from tests.harness import ON_POSTGRES, Api, Clock, postgres_empty
 from tests.support import keys_of, mistyped
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -79,7 +79,7 @@ async def test_token_prefix_comes_first(prefixed_app: web.Application, aiohttp_c
     # given a deployment with TOKEN_PREFIX=acme
     api = Api(await aiohttp_client(prefixed_app))
     if ON_POSTGRES:
-        await _empty_postgres(prefixed_app)
+        await postgres_empty(prefixed_app)
     # when
     account = await api.sign_up()
     secret, secret_token = await api.create_key(account)

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import CREATE_API_KEY, ON_POSTGRES, PASSWORD, SIGN_UP
+from tests.harness import CREATE_API_KEY, ON_POSTGRES, PASSWORD, SIGN_UP
 from tests.postgres_server import free_port
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="the topology runs on PostgreSQL")

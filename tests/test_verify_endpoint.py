@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Clock
+from tests.harness import Api, Clock
 from tests.support import API_KEY, delete, mistyped, roll, unknown_token
 
 

@@ -10,10 +10,9 @@ import strawberry
 from models import errors
 from models.access import Permission, organization_access
 from models.api_keys import api_key_create
-from models.clock import as_utc
 from models.entities import ApiKeyType
 from schema.context import Info
-from schema.errors import InvalidInput, OrganizationNotFound, invalid_input
+from schema.errors import InvalidInput, OrganizationNotFound, invalid_field, invalid_input
 from schema.types import ApiKey, parse_id
 
 
@@ -48,22 +47,16 @@ async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyRe
     access = await organization_access(principal, organization_id, Permission.MANAGE_KEYS)
     if access is None:
         if input.organization_id is None:
-            return InvalidInput(message="Say which organization.", field="organizationId")
+            return invalid_field("organizationId", "Say which organization.")
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     try:
-        expires_at = None if input.expires_at is None else as_utc(input.expires_at)
-    except ValueError:
-        return InvalidInput(message="The date needs a UTC offset, such as Z.", field="expiresAt")
-    except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
-        return InvalidInput(message="The date is out of range.", field="expiresAt")
-    try:
         key, token = await api_key_create(
-            organization_id=access.organization.id,
+            access=access,
             name=input.name,
             type=input.type,
-            expires_at=expires_at,
+            expires_at=input.expires_at,
             now=info.context.now,
-            token_prefix=info.context.settings.token_prefix,
+            policy=info.context.policies.keys,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

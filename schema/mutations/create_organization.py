@@ -7,8 +7,8 @@ from typing import Annotated
 import strawberry
 
 from models import errors
+from models.access import Permission, organization_access
 from models.accounts import organization_create
-from models.entities import Role
 from schema.context import Info
 from schema.errors import InvalidInput, invalid_input
 from schema.types import Organization
@@ -38,8 +38,10 @@ async def create_organization(
             user_id=principal.user_id,
             name=input.name,
             now=info.context.now,
-            token_prefix=info.context.settings.token_prefix,
+            policy=info.context.policies.keys,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)
-    return OrganizationCreated(organization=Organization.from_model(organization, Role.OWNER))
+    access = await organization_access(principal, organization.id, Permission.READ_ORGANIZATION)
+    assert access is not None  # the caller founded it a moment ago, in this request
+    return OrganizationCreated(organization=Organization.from_access(access))

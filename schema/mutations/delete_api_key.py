@@ -36,7 +36,7 @@ async def delete_api_key(info: Info, input: DeleteApiKeyInput) -> DeleteApiKeyRe
     if found is None:
         return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
     try:
-        await api_key_delete(organization_id=found[0].organization.id, key_id=found[1].id)
+        deleted_id = await api_key_delete(access=found)
     except errors.ApiKeyNotFound as error:
         return ApiKeyNotFound(message=error.message)
-    return ApiKeyDeleted(deleted_api_key_id=strawberry.ID(str(found[1].id)))
+    return ApiKeyDeleted(deleted_api_key_id=strawberry.ID(str(deleted_id)))

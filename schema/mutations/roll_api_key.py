@@ -19,7 +19,9 @@ class RollApiKeyInput:
     id: strawberry.ID
     grace_period_seconds: int | None = strawberry.field(
         default=None,
-        description="How long the old key keeps working: 0 to 604800; default 43200 (12 hours).",
+        description="How long the old key keeps working, in seconds: from 0 to the "
+        "organization's `maxRollGracePeriodSeconds`; by default its `rollGracePeriodSeconds` "
+        "(the server's ROLL_GRACE_SECONDS).",
     )
 
 
@@ -42,14 +44,12 @@ async def roll_api_key(info: Info, input: RollApiKeyInput) -> RollApiKeyResult:
     found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)
     if found is None:
         return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
-    grace = input.grace_period_seconds
     try:
         new, token, old = await api_key_roll(
-            organization_id=found[0].organization.id,
-            key_id=found[1].id,
-            grace_seconds=info.context.settings.roll_grace_seconds if grace is None else grace,
+            access=found,
+            grace_seconds=input.grace_period_seconds,
             now=info.context.now,
-            token_prefix=info.context.settings.token_prefix,
+            policy=info.context.policies.keys,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

@@ -7,10 +7,10 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.sign_in_attempts import SignInLimits, TooManyAttempts, user_sign_in_limited
+from models.sign_in_attempts import TooManyAttempts, user_sign_in_limited
 from schema.context import Info
 from schema.errors import Error, InvalidCredentials
-from schema.mutations.sign_up import SignedIn, signed_in_as
+from schema.mutations.signed_in import SignedIn, signed_in
 
 
 @strawberry.input
@@ -34,20 +34,13 @@ SignInResult = Annotated[
 async def sign_in(info: Info, input: SignInInput) -> SignInResult:
     context = info.context
     try:
-        settings = context.settings
-        signed_in = await user_sign_in_limited(
+        result = await user_sign_in_limited(
             email=input.email,
             password=input.password,
             client_address=context.client_address,
             now=context.now,
-            limits=SignInLimits(
-                max_failures_per_email=settings.sign_in_max_failures_per_email,
-                max_failures_per_address=settings.sign_in_max_failures_per_address,
-                window_seconds=settings.sign_in_window_seconds,
-            ),
             passwords=context.passwords,
-            session_ttl_seconds=context.settings.session_ttl_seconds,
-            token_prefix=context.settings.token_prefix,
+            policy=context.policies.accounts,
         )
     except errors.InvalidCredentials as error:
         return InvalidCredentials(message=error.message)
@@ -55,4 +48,4 @@ async def sign_in(info: Info, input: SignInInput) -> SignInResult:
         return TooManyAttemptsError(
             message=error.message, retry_after_seconds=error.retry_after_seconds
         )
-    return signed_in_as(info, signed_in)
+    return signed_in(result)

@@ -6,12 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from models import accounts, errors
-from models.access import UserPrincipal
+from models import errors
 from models.accounts import user_sign_up
 from schema.context import Info
 from schema.errors import EmailTaken, InvalidInput, invalid_input
-from schema.types import User
+from schema.mutations.signed_in import SignedIn, signed_in
 
 
 @strawberry.input
@@ -23,37 +22,23 @@ class SignUpInput:
     )
 
 
-@strawberry.type
-class SignedIn:
-    session_token: str = strawberry.field(description="Send as `Authorization: Bearer …`.")
-    user: User
-
-
-def signed_in_as(info: Info, signed_in: accounts.SignedIn) -> SignedIn:
-    """The success of signUp and signIn; the rest of the response sees the new session's user."""
-    info.context.principal = UserPrincipal(
-        user_id=signed_in.user.id, session_id=signed_in.session_id
-    )
-    return SignedIn(session_token=signed_in.session_token, user=User.from_model(signed_in.user))
-
-
 SignUpResult = Annotated[SignedIn | EmailTaken | InvalidInput, strawberry.union("SignUpResult")]
 
 
 async def sign_up(info: Info, input: SignUpInput) -> SignUpResult:
     context = info.context
     try:
-        signed_in = await user_sign_up(
+        result = await user_sign_up(
             email=input.email,
             password=input.password,
             organization_name=input.organization_name,
             now=context.now,
             passwords=context.passwords,
-            session_ttl_seconds=context.settings.session_ttl_seconds,
-            token_prefix=context.settings.token_prefix,
+            policy=context.policies.accounts,
+            key_policy=context.policies.keys,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)
     except errors.EmailTaken as error:
         return EmailTaken(message=error.message)
-    return signed_in_as(info, signed_in)
+    return signed_in(result)

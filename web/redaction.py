@@ -13,9 +13,9 @@ import logging
 import re
 from typing import Any
 
+from models.tokens import TOKEN_IN_TEXT
+
 REDACTED = "[redacted]"
-# Any of our tokens (any deployment prefix), even with a broken checksum or cut short.
-TOKEN_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:[a-z0-9]{1,16}_)?(?:pk|sk|ses)_[0-9A-Za-z]{8,}")
 _HEADER = re.compile(
     r"(?i)(\b(?:proxy-)?(?:authorization|cookie|set-cookie)\b['\"]?\s*[:=]\s*['\"]?)"
     r"((?:bearer|basic)\s+)?[^\s'\",;]+"
@@ -34,7 +34,7 @@ def redact(text: str) -> str:
 def _redact_record(record: logging.LogRecord) -> logging.LogRecord:
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a bad format string must not lose the record
+    except Exception:
         message = str(record.msg)
     record.msg, record.args = redact(message), ()
     if record.exc_info and not record.exc_text:

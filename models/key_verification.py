@@ -1,0 +1,79 @@
+"""Verification: whether a token is a usable key at `now`, decided from its timestamps alone.
+
+A made-up or mistyped token is MALFORMED without touching the database; otherwise one indexed
+lookup by digest (see `models.key_lookup`). A rolled key's grace is folded into its
+`expires_at`, so verification never waits for a job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from models import expiry, tokens
+from models.entities import ApiKeyType
+from models.key_lookup import key_by_digest, last_used_record
+
+# lastUsedAt is a hint for people, not an audit log: one write per key per minute at most
+# keeps the verification hot path read-only under load.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class VerificationCode(StrEnum):
+    VALID = "VALID"
+    MALFORMED = "MALFORMED"
+    NOT_FOUND = "NOT_FOUND"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    code: VerificationCode
+    key_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    type: ApiKeyType | None = None
+    name: str | None = None
+    expires_at: datetime | None = None
+    # Rolled and still inside its grace period: it verifies, but may no longer manage keys.
+    rolled: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.code is VerificationCode.VALID
+
+
+_MALFORMED = Verification(VerificationCode.MALFORMED)
+_NOT_FOUND = Verification(VerificationCode.NOT_FOUND)
+_EXPIRED = Verification(VerificationCode.EXPIRED)
+_KEY_KINDS = (tokens.TokenKind.PUBLIC_KEY, tokens.TokenKind.SECRET_KEY)
+
+
+async def api_key_verify(
+    *, token: str, now: datetime, within: Collection[uuid.UUID] | None = None
+) -> Verification:
+    """Whether `token` is a usable key at `now`. With `within`, a key of any other organization
+    is NOT_FOUND and its usage is not recorded."""
+    if tokens.parse(token) not in _KEY_KINDS:
+        return _MALFORMED
+    row = await key_by_digest(tokens.digest(token))
+    if row is None:
+        return _NOT_FOUND
+    if within is not None and row.organization_id not in within:
+        return _NOT_FOUND
+    if expiry.ended(row.expires_at, now):
+        return _EXPIRED
+    since = now - LAST_USED_RESOLUTION
+    if row.last_used_at is None or row.last_used_at <= since:
+        await last_used_record(row.id, now=now, since=since)
+    return Verification(
+        code=VerificationCode.VALID,
+        key_id=row.id,
+        organization_id=row.organization_id,
+        type=ApiKeyType(row.type),
+        name=row.name,
+        expires_at=row.expires_at,
+        rolled=row.rolled_at is not None,
+    )

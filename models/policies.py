@@ -1,0 +1,49 @@
+"""The rules an operator tunes, as frozen objects built once at start (`Settings.policies()`)
+and handed whole to the operations that follow them, instead of one argument per setting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# How long a rolled key may keep working at most, whatever a caller asks for: a week.
+MAX_GRACE_SECONDS = 604_800
+# The seed's promise: a rolled key keeps working for 12 hours unless told otherwise.
+DEFAULT_GRACE_SECONDS = 43_200
+DEFAULT_SESSION_TTL_SECONDS = 43_200
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KeyPolicy:
+    """How keys are issued and rolled."""
+
+    token_prefix: str = ""
+    grace_default_seconds: int = DEFAULT_GRACE_SECONDS
+    grace_max_seconds: int = MAX_GRACE_SECONDS
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.grace_default_seconds <= self.grace_max_seconds <= MAX_GRACE_SECONDS:
+            raise ValueError("the grace default must lie between 0 and the maximum")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SignInLimits:
+    """Brute-force limits: failures counted per email and per client address in a window."""
+
+    max_failures_per_email: int = 10
+    max_failures_per_address: int = 100
+    window_seconds: int = 900
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountPolicy:
+    """How sessions are issued, and how hard sign-in is to brute-force."""
+
+    token_prefix: str = ""
+    session_ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS
+    sign_in: SignInLimits = field(default_factory=SignInLimits)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Policies:
+    keys: KeyPolicy = field(default_factory=KeyPolicy)
+    accounts: AccountPolicy = field(default_factory=AccountPolicy)

@@ -1,0 +1,119 @@
+"""The middlewares every request passes, outermost first (`MIDDLEWARES`), and the response
+signal that hardens every answer.
+
+- `refuse_credentials_in_urls`: a token in a URL ends up in proxies' logs, browser history and
+  Referer headers; it is refused with 400 before anything else runs.
+- `unavailable`: when the database cannot answer outside GraphQL's resolvers (the bearer lookup,
+  `/v1/keys/verify`), a 503 with `Retry-After` instead of a crash.
+- `database_context`: each request runs inside the app's own tortoise context.
+- `authentication`: the principal of a GraphQL request is fixed here, once, before any resolver
+  runs; a present but bad credential ends the request with 401.
+- `secure_response` (an `on_response_prepare` signal, so it also reaches 404s, 413s and other
+  responses aiohttp makes from exceptions): `nosniff`, `Vary: Origin`, and `no-store` unless a
+  handler chose its own caching (API responses carry tokens and session data).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote_plus
+
+from aiohttp import web
+
+from models.access import AuthFailure, Principal, authenticate
+from models.database import database_entered, database_unavailable
+from models.tokens import TOKEN_IN_TEXT
+from schema.availability import UNAVAILABLE_MESSAGE, ServiceUnavailable
+from web.problems import problem
+from web.state import CLOCK, DATABASE, NOW, PRINCIPAL, Handler
+
+log = logging.getLogger("keyward.database")
+
+RETRY_AFTER_SECONDS = "1"
+GRAPHQL_PATH = "/graphql"
+
+_REASON_MESSAGES = {
+    "MALFORMED": "The bearer token is not a keyward token.",
+    "NOT_FOUND": "The bearer token is unknown, deleted or ended.",
+    "EXPIRED": "The bearer token has expired.",
+}
+
+
+@web.middleware
+async def refuse_credentials_in_urls(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if TOKEN_IN_TEXT.search(unquote_plus(request.raw_path)):
+        return problem(
+            400,
+            "Bad Request",
+            "Credentials do not belong in a URL: send a token in the Authorization header "
+            "or in a JSON body.",
+        )
+    return await handler(request)
+
+
+@web.middleware
+async def unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        log.warning("database unavailable: %s %s: %r", request.method, request.path, error)
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+        if request.path == GRAPHQL_PATH:
+            body = {"errors": [ServiceUnavailable().formatted]}
+            return web.json_response(body, status=503, headers=headers)
+        return problem(503, "Service Unavailable", UNAVAILABLE_MESSAGE, headers=headers)
+
+
+@web.middleware
+async def database_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Run each request inside the app's own tortoise context (tortoise keeps it in a
+    contextvar; entering it here does not depend on how aiohttp spawns request tasks)."""
+    with database_entered(request.app[DATABASE]):
+        return await handler(request)
+
+
+def _unauthorized(reason: str) -> web.Response:
+    body = {
+        "errors": [
+            {
+                "message": _REASON_MESSAGES[reason],
+                "extensions": {"code": "UNAUTHENTICATED", "reason": reason},
+            }
+        ]
+    }
+    return web.json_response(
+        body, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
+
+
+@web.middleware
+async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Resolve `Authorization: Bearer …` once per GraphQL request."""
+    now = request.app[CLOCK]()
+    request[NOW] = now
+    request[PRINCIPAL] = None
+    header = request.headers.get("Authorization")
+    if header is None or request.path != GRAPHQL_PATH:
+        return await handler(request)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return _unauthorized("MALFORMED")
+    principal: Principal | AuthFailure = await authenticate(token, now=now)
+    if isinstance(principal, AuthFailure):
+        return _unauthorized(principal.reason.value)
+    request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+MIDDLEWARES = (refuse_credentials_in_urls, unavailable, database_context, authentication)
+
+
+async def secure_response(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    vary = response.headers.get("Vary", "")
+    if "origin" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
