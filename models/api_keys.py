@@ -1,4 +1,5 @@
-"""API keys: create, list, roll and delete, each on an access object from `models.access`.
+"""API keys: create, list, rename, roll and delete, each on an access object from
+`models.access`.
 
 Validity is decided at read time from `expires_at` alone (see `models.key_verification`): a
 rolled key's grace is folded into its `expires_at`, so verification never waits for a job. A
@@ -19,11 +20,12 @@ from models.access import KeyAccess, OrganizationAccess, Permission
 from models.clock import as_utc
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
-from models.key_listing import ApiKeyRow, key_page
+from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.policies import KeyPolicy
 
 MAX_NAME_LENGTH = 100
 MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 100  # a name is at most MAX_NAME_LENGTH; a pasted token is shorter
 DEFAULT_API_KEY_NAME = "Default API Key"
 
 _TOKEN_KIND = {
@@ -139,15 +141,35 @@ class ApiKeyPage:
 
 
 async def api_key_list(
-    *, access: OrganizationAccess, first: int, after: tuple[datetime, uuid.UUID] | None
+    *,
+    access: OrganizationAccess,
+    first: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    now: datetime,
+    search: str | None = None,
+    types: list[ApiKeyType] | None = None,
+    statuses: list[ApiKeyStatus] | None = None,
 ) -> ApiKeyPage:
     """One page of the organization's keys, newest first, after the (created_at, id) cursor:
-    plain rows from raw SQL (see `models.key_listing`), no model instances."""
+    plain rows from raw SQL (see `models.key_listing`), no model instances. `search` (in the
+    name, or the beginning of the token), `types` and `statuses` (at `now`) narrow it; an empty
+    or missing one does not, and `total_count` counts the narrowed set."""
     access.demand(Permission.LIST_KEYS)
+    problems = Problems()
     if not 1 <= first <= MAX_PAGE_SIZE:
-        raise InvalidInput("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
-    keys, total = await key_page(access.organization.id, after, first + 1)
-    return ApiKeyPage(keys=keys[:first], has_next_page=len(keys) > first, total_count=total)
+        problems.add("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
+    search = (search or "").strip() or None
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        problems.add("search", f"A search needs at most {MAX_SEARCH_LENGTH} characters.")
+    problems.check()
+    keys = KeyFilter(
+        now=now,
+        search=search,
+        types=frozenset(types) if types else None,
+        statuses=frozenset(statuses) if statuses else None,
+    )
+    rows, total = await key_page(access.organization.id, after, first + 1, keys)
+    return ApiKeyPage(keys=rows[:first], has_next_page=len(rows) > first, total_count=total)
 
 
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:
@@ -217,6 +239,20 @@ async def api_key_roll(
 
 class _LostRace(ApiKeyNotRollable):
     """Raised inside the roll's transaction to undo the replacement's insert."""
+
+
+async def api_key_rename(*, access: KeyAccess, name: str) -> ApiKey:
+    """Give a key a new name (1 to MAX_NAME_LENGTH characters, trimmed); its token, status and
+    dates are untouched. One conditional UPDATE: a key deleted meanwhile is `ApiKeyNotFound`."""
+    access.demand(Permission.MANAGE_KEYS)
+    name = clean_name(name, "name")
+    organization_id, key_id = access.organization.organization.id, access.key.id
+    renamed = await ApiKey.filter(id=key_id, organization_id=organization_id).update(name=name)
+    if renamed == 0:
+        raise ApiKeyNotFound()
+    key = access.key
+    key.name = name
+    return key
 
 
 async def api_key_delete(*, access: KeyAccess) -> uuid.UUID:

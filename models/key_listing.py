@@ -1,6 +1,7 @@
 """The listing of an organization's keys: one page of plain rows by keyset pagination on
 (created_at, id), newest first, in raw SQL (see `models.sql`). A page of model instances cost more
-than its query."""
+than its query. The page may be narrowed by a search and by types and statuses; the count is of
+the narrowed set, and a cursor stays valid because the order is the same."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
 from models.sql import as_moment, as_uuid, is_sqlite, numbered
 
@@ -40,15 +42,67 @@ _PAGE_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class KeyFilter:
+    """Which keys a listing shows: `search` is in the name (any case) or is a beginning of the
+    key's `start` (or the start is a beginning of it: a pasted token finds its key); `types` and
+    `statuses` each allow any of theirs (None: all). A status is decided at `now`."""
+
+    now: datetime
+    search: str | None = None
+    types: frozenset[ApiKeyType] | None = None
+    statuses: frozenset[ApiKeyStatus] | None = None
+
+
+# A key's status as SQL conditions, from the same rule as `api_key_status`.
+_STATUS_SQL = {
+    ApiKeyStatus.EXPIRED: expiry.ended_sql("?"),
+    ApiKeyStatus.ROLLED: f"({expiry.live_sql('?')} AND rolled_at IS NOT NULL)",
+    ApiKeyStatus.ACTIVE: f"({expiry.live_sql('?')} AND rolled_at IS NULL)",
+}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filter_sql(keys: KeyFilter) -> tuple[str, list[Any]]:
+    """The filter's extra WHERE conditions (with `?` placeholders) and their parameters."""
+    where = ""
+    params: list[Any] = []
+    if keys.search:
+        where += (
+            " AND (LOWER(name) LIKE ? ESCAPE '\\'"
+            " OR substr(start, 1, length(CAST(? AS TEXT))) = CAST(? AS TEXT)"
+            " OR substr(CAST(? AS TEXT), 1, length(start)) = start)"
+        )
+        params += [f"%{_like_escape(keys.search.lower())}%", *[keys.search] * 3]
+    if keys.types is not None:
+        where += f" AND type IN ({', '.join('?' for _ in keys.types)})"
+        params += sorted(str(key_type) for key_type in keys.types)
+    if keys.statuses is not None:
+        chosen = sorted(keys.statuses)
+        where += f" AND ({' OR '.join(_STATUS_SQL[status] for status in chosen)})"
+        params += [keys.now.astimezone(UTC)] * len(chosen)
+    return where, params
+
+
 async def key_page(
-    organization_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+    organization_id: uuid.UUID,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    narrow: KeyFilter | None = None,
 ) -> tuple[list[ApiKeyRow], int]:
-    """Up to `limit` of the organization's keys, newest first, strictly after the
-    (created_at, id) cursor; and how many keys the organization has in all."""
+    """Up to `limit` of the organization's keys that pass `narrow`, newest first, strictly after
+    the (created_at, id) cursor; and how many keys pass it in all."""
     db = ApiKey._meta.db
     sqlite = is_sqlite(db)
     organization: Any = str(organization_id) if sqlite else organization_id
     where, params = "organization_id = ?", [organization]
+    if narrow is not None:
+        narrowed, extra = _filter_sql(narrow)
+        where, params = where + narrowed, params + extra
+    counted_where, counted_params = where, list(params)
     if after is not None:
         created_at, key_id = after[0].astimezone(UTC), after[1]
         where += " AND (created_at < ? OR (created_at = ? AND id < ?))"
@@ -57,10 +111,10 @@ async def key_page(
         f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where}"
         " ORDER BY created_at DESC, id DESC LIMIT ?"
     )
-    count_sql = "SELECT COUNT(*) FROM api_key WHERE organization_id = ?"
+    count_sql = f"SELECT COUNT(*) FROM api_key WHERE {counted_where}"
     if not sqlite:
         page_sql, count_sql = numbered(page_sql), numbered(count_sql)
-    _, counted = await db.execute_query(count_sql, [organization])
+    _, counted = await db.execute_query(count_sql, counted_params)
     _, rows = await db.execute_query(page_sql, [*params, limit])
     keys = [
         ApiKeyRow(

@@ -170,15 +170,29 @@ class Organization:
     def max_roll_grace_period_seconds(self, info: Info) -> int:
         return info.context.policies.keys.grace_max_seconds
 
-    @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
+    @strawberry.field(
+        description="The organization's keys, newest first; first ≤ 100. `search` finds keys by "
+        "name (any case) or by the beginning of their token (`start`); `types` and `statuses` "
+        "keep the keys of any type or status listed. totalCount counts the keys they keep."
+    )
     async def api_keys(
-        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        search: str | None = None,
+        types: list[ApiKeyType] | None = None,
+        statuses: list[ApiKeyStatus] | None = None,
     ) -> ApiKeyConnection:
         try:
             page = await api_key_list(
                 access=self.access,
                 first=DEFAULT_PAGE_SIZE if first is None else first,
                 after=None if after is None else decode_cursor(after),
+                now=info.context.now,
+                search=search,
+                types=types,
+                statuses=statuses,
             )
         except InvalidInput as error:
             raise BadUserInput(error.message, field=error.field) from None

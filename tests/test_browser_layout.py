@@ -124,16 +124,18 @@ def open_page(browser: Any, seed: Seed, console_errors: list[str]) -> Iterator[A
             )
         contexts.append(context)
         page = context.new_page()
-        page.on(
-            "console",
-            lambda message: message.type == "error" and console_errors.append(message.text),
-        )
+        page.on("console", lambda message: record_console(message, console_errors))
         page.goto(seed.base + path)
         return page
 
     yield open_
     for context in contexts:
         context.close()
+
+
+def record_console(message: Any, errors: list[str]) -> None:
+    if message.type == "error":
+        errors.append(message.text)
 
 
 def keys_path(organization: str) -> str:

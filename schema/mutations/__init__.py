@@ -8,6 +8,7 @@ from schema.mutations.create_api_key import create_api_key
 from schema.mutations.create_organization import create_organization
 from schema.mutations.delete_api_key import delete_api_key
 from schema.mutations.end_session import end_session
+from schema.mutations.rename_api_key import rename_api_key
 from schema.mutations.roll_api_key import roll_api_key
 from schema.mutations.sign_in import sign_in
 from schema.mutations.sign_out import sign_out
@@ -24,5 +25,6 @@ class Mutation:
     )
     create_organization = strawberry.mutation(resolver=create_organization)
     create_api_key = strawberry.mutation(resolver=create_api_key)
+    rename_api_key = strawberry.mutation(resolver=rename_api_key)
     roll_api_key = strawberry.mutation(resolver=roll_api_key)
     delete_api_key = strawberry.mutation(resolver=delete_api_key)

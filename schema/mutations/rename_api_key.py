@@ -1,0 +1,45 @@
+"""renameApiKey: a key's new name; its token, status and dates stay as they are."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models import errors
+from models.access import Permission, key_access
+from models.api_keys import api_key_rename
+from schema.context import Info
+from schema.errors import ApiKeyNotFound, InvalidInput, invalid_input
+from schema.types import ApiKey, parse_id
+
+
+@strawberry.input
+class RenameApiKeyInput:
+    id: strawberry.ID
+    name: str = strawberry.field(description="1 to 100 characters; spaces around it are dropped.")
+
+
+@strawberry.type
+class ApiKeyRenamed:
+    api_key: ApiKey
+
+
+RenameApiKeyResult = Annotated[
+    ApiKeyRenamed | ApiKeyNotFound | InvalidInput, strawberry.union("RenameApiKeyResult")
+]
+
+
+async def rename_api_key(info: Info, input: RenameApiKeyInput) -> RenameApiKeyResult:
+    principal = info.context.require_principal()
+    key_id = parse_id(input.id)
+    found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)
+    if found is None:
+        return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
+    try:
+        key = await api_key_rename(access=found, name=input.name)
+    except errors.InvalidInput as error:
+        return invalid_input(error)
+    except errors.ApiKeyNotFound as error:
+        return ApiKeyNotFound(message=error.message)
+    return ApiKeyRenamed(api_key=ApiKey.from_model(key))
