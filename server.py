@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -75,12 +76,23 @@ def create_app(
     return app
 
 
+def _port(text: str) -> int:
+    """A TCP port for `--port`: a usage error, not a traceback, when it is none."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="server.py", description="keyward: API keys.")
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="serve the API (the default)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--no-scheduler", action="store_true", help="serve the API alone; run `worker` apart"
     )
@@ -95,13 +107,35 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
-    web.run_app(
-        create_app(settings, scheduler=scheduler),
-        host=host,
-        port=port,
-        print=None,
-        access_log_class=AccessLogger,
+    base = f"http://{host}:{port}"
+    listening = (
+        f"keyward: serving on {base} (dashboard /, GraphiQL /graphql), "
+        f"database {redact_url(settings.database_url)}"
     )
+    try:
+        web.run_app(
+            create_app(settings, scheduler=scheduler),
+            host=host,
+            port=port,
+            print=lambda _: print(listening, flush=True),
+            access_log_class=AccessLogger,
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"keyward: port {port} on {host} is already in use by another program; stop it, "
+                f"or serve on another port: --port {port + 1 if port < 65535 else 8000}",
+                file=sys.stderr,
+            )
+            return 1
+        if error.errno == errno.EACCES:
+            print(
+                f"keyward: no permission to listen on port {port}; "
+                "ports below 1024 need root: choose another with --port",
+                file=sys.stderr,
+            )
+            return 1
+        raise
     return 0
 
 
