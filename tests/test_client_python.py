@@ -82,9 +82,7 @@ async def test_a_secret_key_is_valid(api: Api, keyward: AsyncKeywardClient) -> N
     assert result.code == "VALID" and result.type == "SECRET"
 
 
-async def test_a_public_key_is_valid_with_its_expiry(
-    api: Api, keyward: AsyncKeywardClient
-) -> None:
+async def test_a_public_key_is_valid_with_its_expiry(api: Api, keyward: AsyncKeywardClient) -> None:
     # given
     account = await api.sign_up()
     key, token = await api.create_key(
