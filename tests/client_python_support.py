@@ -52,6 +52,24 @@ def keyward_away() -> web.Application:
     return app
 
 
+def keyward_echoing() -> web.Application:
+    """Refuses every verification with a problem that repeats the key, in its detail and in
+    an extension member (keyward never does; a proxy or a future version might)."""
+
+    async def verify(request: web.Request) -> web.Response:
+        key = (await request.json())["key"]
+        problem = {"title": "Bad Request", "status": 400, "detail": f"{key} is not a key."}
+        return web.json_response(
+            {**problem, "key": key, "hint": 3},
+            status=400,
+            content_type="application/problem+json",
+        )
+
+    app = web.Application()
+    app.router.add_post("/v1/keys/verify", verify)
+    return app
+
+
 def keyward_hanging() -> web.Application:
     """Accepts verifications and never answers them."""
 

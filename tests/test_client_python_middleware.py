@@ -147,6 +147,7 @@ async def asgi_app(scope: Scope, receive: Any, send: Any) -> None:
     body = {
         "keyId": verification.key_id if verification else None,
         "sameInScope": scope["keyward"] is verification,
+        "lifespanState": scope["state"]["from_lifespan"],
     }
     encoded = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(encoded))]
@@ -202,7 +203,10 @@ async def test_asgi_puts_a_valid_key_on_the_scope(api: Api, keyward: AsyncKeywar
     bearer = await asgi_call(middleware, {"Authorization": f"Bearer {secret}"})
     api_key = await asgi_call(middleware, {"X-API-Key": account.default_key["token"]})
     # then Starlette's request.state.keyward and scope["keyward"] hold it
-    assert asgi_response(bearer)[::2] == (200, {"keyId": key["id"], "sameInScope": True})
+    assert asgi_response(bearer)[::2] == (
+        200,
+        {"keyId": key["id"], "sameInScope": True, "lifespanState": True},
+    )
     assert asgi_response(api_key)[2]["keyId"] == account.default_key["id"]
 
 
@@ -236,7 +240,11 @@ async def test_asgi_fails_closed_or_open_while_keyward_is_unavailable(
     # then
     assert (status, problem["title"]) == (503, UNAVAILABLE_PROBLEM["title"])
     assert response_headers["content-type"] == "application/problem+json"
-    assert passed[0] == 200 and passed[2] == {"keyId": None, "sameInScope": True}
+    assert passed[0] == 200 and passed[2] == {
+        "keyId": None,
+        "sameInScope": True,
+        "lifespanState": True,
+    }
 
 
 async def test_asgi_guards_websockets_and_passes_lifespan_through(

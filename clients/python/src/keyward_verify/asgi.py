@@ -54,7 +54,8 @@ class KeywardMiddleware:
         )
         if outcome.passes:
             scope["keyward"] = outcome.verification
-            scope.setdefault("state", {})["keyward"] = outcome.verification
+            # a request's own copy: a server that shared one state dict would leak keys
+            scope["state"] = {**scope.get("state", {}), "keyward": outcome.verification}
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
             unavailable = outcome.status == 503
