@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from http import HTTPStatus
+from importlib import metadata
 from typing import Any
 
 from keyward_verify.errors import KeywardProblem, KeywardProtocolError, KeywardUnavailable
 from keyward_verify.result import Code, KeyType, Verification
 
 VERIFY_PATH = "/v1/keys/verify"
-USER_AGENT = "keyward-verify/0.1.0"
+try:
+    USER_AGENT = f"keyward-verify/{metadata.version('keyward-verify')}"
+except metadata.PackageNotFoundError:  # run from a source tree
+    USER_AGENT = "keyward-verify"
 REQUEST_HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json, application/problem+json",
