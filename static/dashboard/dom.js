@@ -208,8 +208,10 @@ export function until(iso) {
 /** A duration in words, for the roll confirmation. */
 export function duration(seconds) {
   if (seconds === 0) return "no time at all";
+  const plural = (n, unit) => (n === 1 ? `1 ${unit}` : `${n} ${unit}s`);
   const hours = seconds / 3600;
-  if (Number.isInteger(hours)) return hours === 1 ? "1 hour" : `${hours} hours`;
-  const minutes = Math.round(seconds / 60);
-  return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+  if (Number.isInteger(hours)) return plural(hours, "hour");
+  // Under a minute, seconds: a grace of 18 to 29 seconds is not "0 minutes".
+  if (seconds < 60) return plural(seconds, "second");
+  return plural(Math.round(seconds / 60), "minute");
 }
