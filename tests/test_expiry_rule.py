@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tortoise import connections
-
 from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, api_key_status
+from models.key_listing import KeyFilter, key_page
 from models.sql import is_sqlite
 from tests.harness import Clock
 from tests.jobs_support import keys_make, organization_make
@@ -35,10 +34,18 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     python = {ids[k.id] for k in await ApiKey.all() if expiry.ended(k.expires_at, now)}
     orm_ended = {ids[k.id] for k in await ApiKey.filter(expiry.ended_q(now))}
     orm_live = {ids[k.id] for k in await ApiKey.filter(expiry.live_q(now))}
-    db = connections.get("default")
-    mark = "?" if is_sqlite(db) else "$1"
-    _, rows = await db.execute_query(f"SELECT id FROM api_key WHERE {expiry.ended_sql(mark)}", [now])
+    connection = ApiKey._meta.db
+    mark = "?" if is_sqlite(connection) else "$1"
+    select = "SELECT id FROM api_key WHERE "
+    _, rows = await connection.execute_query(select + expiry.ended_sql(mark), [now])
     raw = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
+    _, rows = await connection.execute_query(select + expiry.live_sql(mark), [now])
+    raw_live = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
+    listed = {
+        status: {ids[row.id] for row in (await key_page(organization.id, None, 10, narrow))[0]}
+        for status in (ApiKeyStatus.EXPIRED, ApiKeyStatus.ACTIVE)
+        for narrow in [KeyFilter(now=now, statuses=frozenset({status}))]
+    }
     statuses = {
         ids[k.id]
         for k in await ApiKey.all()
@@ -46,4 +53,5 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     }
     # then they agree, and a credential stops working at its instant, not a moment later
     assert python == orm_ended == raw == statuses == {"before", "at"}
-    assert orm_live == {"after", "never"}
+    assert orm_live == raw_live == {"after", "never"}
+    assert listed == {ApiKeyStatus.EXPIRED: {"before", "at"}, ApiKeyStatus.ACTIVE: orm_live}
