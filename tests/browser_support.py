@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DOCS = ROOT / "docs"
 DOCS_SCREENSHOT = DOCS / "api-keys.png"
+DOCS_PHONE_SCREENSHOT = DOCS / "api-keys-phone.png"
 # axe-core, from the npm registry (`npm pack axe-core@4.14.1`), with its licence beside it
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core@4.14.1" / "axe.min.js"
 CHROMIUM_ARGS = [

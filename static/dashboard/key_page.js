@@ -5,7 +5,7 @@ import { KEY_PAGE, can, graphql } from "./api.js";
 import { h, time, tokenBox } from "./dom.js";
 import { deleteKey, renameKey, rollKey } from "./key_actions.js";
 import { STATUS_LABELS, TYPE_LABELS, noticeForNextPage, status } from "./keys.js";
-import { keysPath, linkTo, navigate } from "./router.js";
+import { keysPath, linkTo, navigate, redraw } from "./router.js";
 
 export async function showKey(main, organizationId, keyId, { focus = true } = {}) {
   main.replaceChildren(h("p", { class: "loading" }, "Loading the API key…"));
@@ -33,7 +33,7 @@ export async function showKey(main, organizationId, keyId, { focus = true } = {}
   const page = {
     organization,
     notice: null,
-    load: () => showKey(main, organizationId, keyId, { focus: false }),
+    load: () => (main.isConnected ? showKey(main, organizationId, keyId, { focus: false }) : redraw()),
     afterDelete: async () => {
       noticeForNextPage(page.notice);
       await navigate(keysPath(organizationId));

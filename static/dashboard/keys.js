@@ -7,7 +7,7 @@ import { focusByName } from "./dialog.js";
 import { h, time, tokenBox, until } from "./dom.js";
 import { deleteKey, newKey, renameKey, rollKey } from "./key_actions.js";
 import { menuButton } from "./menu.js";
-import { keyPath, keysPath, linkTo, rewrite } from "./router.js";
+import { keyPath, keysPath, linkTo, redraw, rewrite } from "./router.js";
 
 export const TYPE_LABELS = { PUBLIC: "Public", SECRET: "Secret" };
 export const STATUS_LABELS = { ACTIVE: "Active", ROLLED: "Rolled", EXPIRED: "Expired" };
@@ -66,6 +66,8 @@ export async function showKeys(main, organizationId, params = new URLSearchParam
     notice: carriedNotice,
     filters,
     async load() {
+      // a dialog that outlived its page (resumed after signing in again) redraws the current one
+      if (!results.isConnected) return redraw();
       const answer = await graphql(KEYS, variables(organizationId, page.filters));
       if (!answer.organization) return;
       page.organization = answer.organization;
@@ -79,7 +81,7 @@ export async function showKeys(main, organizationId, params = new URLSearchParam
     { type: "button", class: "primary", "data-focus": "new-key", onclick: () => newKey(page) },
     "New API key",
   );
-  main.replaceChildren(
+  const parts = [
     h(
       "div",
       { class: "page-head" },
@@ -100,7 +102,8 @@ export async function showKeys(main, organizationId, params = new URLSearchParam
     !canManage && h("p", { class: "hint" }, "Owners and admins create, roll and delete keys."),
     filterBar(page, results, noticeSlot, canManage),
     results,
-  );
+  ];
+  main.replaceChildren(...parts.filter(Boolean));
   drawResults(page, results, noticeSlot, canManage, organization.apiKeys);
 }
 
@@ -178,7 +181,11 @@ function filterBar(page, results, noticeSlot, canManage) {
 const filtering = (filters) => Boolean(filters.search.trim() || filters.type || filters.status);
 
 function drawResults(page, results, noticeSlot, canManage, connection) {
-  const focused = results.contains(document.activeElement) && document.activeElement.dataset.focus;
+  // focus inside the results (a "…" or one of its menu's items) survives a redraw by name
+  const active = document.activeElement;
+  const focused =
+    results.contains(active) &&
+    (active.dataset.focus ?? active.closest(".actions")?.querySelector("[data-focus]")?.dataset.focus);
   const { organization, filters } = page;
   noticeSlot.replaceChildren(
     ...(page.notice ? [h("p", { class: "notice", role: "status" }, page.notice)] : []),

@@ -26,6 +26,9 @@ export function navigate(path, { replace = false } = {}) {
   return Promise.all([...listeners].map((listener) => listener(currentRoute())));
 }
 
+/** Show the current address again, from the API. */
+export const redraw = () => navigate(location.pathname + location.search, { replace: true });
+
 /** Change the address without showing anything new (a filter typed into the search box). */
 export function rewrite(path) {
   history.replaceState(null, "", path);
