@@ -96,7 +96,9 @@ def test_sign_up_create_roll_delete_sign_out(
     assert verify(server, replacement)["valid"] is True
     dialog.get_by_role("button", name="Done").click()
     rolled_row = page.locator("tbody tr[data-status=ROLLED]", has_text=KEY_NAME)
-    expect(rolled_row).to_contain_text(re.compile(r"works until \d\d:\d\d, replaced by \w+…"))
+    # "works until 21:04" today, "works until 2 Dec 2026, 09:04" when the grace ends tomorrow
+    until = r"works until (\d+ \w+ \d{4}, )?\d\d:\d\d, replaced by \w+…"
+    expect(rolled_row).to_contain_text(re.compile(until))
     expect(page.locator("tbody tr[data-status=ACTIVE]", has_text=KEY_NAME)).to_have_count(1)
     # the README's pictures: this page on a desktop and on a phone
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -157,13 +159,23 @@ def test_organizations_sign_in_and_errors_in_place(
     switcher.select_option(label="My organization")
     expect(page.locator(".sidebar")).to_contain_text("My organization")
 
-    # an expiration in the past: the API's error is shown next to the date, the name kept
+    # a blank name and an expiration in the past: the API names both fields at once, each
+    # error shows next to its field, and what was typed is kept
     page.get_by_role("button", name="New API key").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Name").fill("Old job")
+    dialog.get_by_label("Name").fill("   ")
     dialog.get_by_label("Expires").select_option(label="On a date…")
     dialog.get_by_label("Expiry date and time").fill("2001-01-01T00:00")
     dialog.get_by_role("button", name="Save API key").click()
+    expect(dialog.locator('[data-error-for="expiresAt"]')).to_contain_text("future")
+    expect(dialog.locator('[data-error-for="name"]')).to_contain_text("100 characters")
+    expect(dialog.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Expiry date and time")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Name")).to_be_focused()
+    # fixing the name leaves only the date's error
+    dialog.get_by_label("Name").fill("Old job")
+    dialog.get_by_role("button", name="Save API key").click()
+    expect(dialog.locator('[data-error-for="name"]')).to_be_empty()
     expect(dialog.locator('[data-error-for="expiresAt"]')).to_contain_text("future")
     expect(dialog.get_by_label("Name")).to_have_value("Old job")
     dialog.get_by_role("button", name="Close").click()

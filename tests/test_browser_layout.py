@@ -468,6 +468,8 @@ def test_axe_finds_nothing_serious(
     page = open_page(width, height, keys_path(seed.organization), scheme=scheme)
     expect(page.locator("tbody tr")).to_have_count(50)
     found["keys"] = axe_violations(page)
+    if scheme == "dark":
+        screenshot(page, f"{'phone' if width == PHONE[0] else 'desktop'}-dark-api-keys")
     page.get_by_role("button", name=f"Actions for {LONG_NAME}").first.click()
     found["menu"] = axe_violations(page)
     page.keyboard.press("Escape")

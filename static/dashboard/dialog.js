@@ -57,6 +57,12 @@ export function openDialog(title, content, { returnFocus = null } = {}) {
   dialog.addEventListener("close", () => {
     dialog.remove();
     if (dialog.dataset.suspended) return; // the session ended: sign-in takes focus
+    // "close" comes a task after the dialog closed: when the browser has already put focus back
+    // on a control still on the page, the person may have moved on from it; leave it there.
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected && !active.closest("[hidden]")) {
+      return;
+    }
     if (focusByName(...names)) return;
     if (opener?.isConnected && !opener.closest("[hidden]")) opener.focus();
     else focusByName("new-key", "main-heading");
