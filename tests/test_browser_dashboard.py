@@ -274,7 +274,8 @@ def test_search_filters_rename_and_deep_links(
     expect(dialog.get_by_label("Name")).to_be_focused()
     dialog.get_by_label("Name").fill("Marketing site")
     dialog.get_by_role("button", name="Rename API key").click()
-    expect(page.get_by_role("status").filter(has_text="Renamed to “Marketing site”")).to_be_visible()
+    renamed = page.get_by_role("status").filter(has_text="Renamed to “Marketing site”")
+    expect(renamed).to_be_visible()
     more = page.get_by_role("button", name="Actions for Marketing site")
     expect(more).to_be_focused()
 
