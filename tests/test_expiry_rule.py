@@ -37,7 +37,8 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     orm_live = {ids[k.id] for k in await ApiKey.filter(expiry.live_q(now))}
     db = connections.get("default")
     mark = "?" if is_sqlite(db) else "$1"
-    _, rows = await db.execute_query(f"SELECT id FROM api_key WHERE {expiry.ended_sql(mark)}", [now])
+    sql = f"SELECT id FROM api_key WHERE {expiry.ended_sql(mark)}"
+    _, rows = await db.execute_query(sql, [now])
     raw = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
     statuses = {
         ids[k.id]
