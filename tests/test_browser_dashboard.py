@@ -267,6 +267,17 @@ def test_search_filters_rename_and_deep_links(
     page.get_by_label("Status").select_option(label="All")
     expect(rows).to_have_count(5)
 
+    # Copy says "Copied" in its own place: the row does not move, and the token is copied
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    widget = rows.filter(has_text="Widget")
+    before = widget.bounding_box()
+    copy = widget.get_by_role("button", name="Copy token of Widget")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert widget.bounding_box() == before
+    token_text = widget.locator("[data-token]").inner_text()
+    assert page.evaluate("navigator.clipboard.readText()") == token_text
+
     # when a key is renamed from its "…" menu, then the row says so and focus is back on "…"
     page.get_by_role("button", name="Actions for Website").click()
     page.get_by_role("menuitem", name="Rename").click()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -498,3 +500,44 @@ def test_axe_finds_nothing_serious(
     expect(page.get_by_role("heading", name="No API keys yet")).to_be_visible()
     found["empty"] = axe_violations(page)
     assert {screen: v for screen, v in found.items() if v} == {}
+
+
+ME = "query { me { id } }"
+
+
+def test_a_member_sees_the_keys_without_the_controls_they_may_not_use(
+    open_page: Any, seed: Seed, server_dir: Path, console_errors: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given a MEMBER of the 60-key organization (there is no invitation yet: a row in the table,
+    # copied from the owner's membership)
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    signed_in = graphql(seed.base, SIGN_UP, {"input": {"email": email, "password": PASSWORD}})
+    token = signed_in["signUp"]["sessionToken"]
+    user_id = graphql(seed.base, ME, token=token)["me"]["id"]
+    with sqlite3.connect(server_dir / "keyward.sqlite3") as database:
+        [created_at] = database.execute("SELECT created_at FROM membership LIMIT 1").fetchone()
+        database.execute(
+            "INSERT INTO membership (id, user_id, organization_id, role, created_at)"
+            " VALUES (?, ?, ?, 'MEMBER', ?)",
+            (str(uuid.uuid4()), user_id, seed.organization, created_at),
+        )
+    # when they open its keys, signed in as themselves
+    page = open_page(*DESKTOP, keys_path(seed.organization), signed_in=False)
+    page.evaluate(f"sessionStorage.setItem('keyward.session', {json.dumps(token)})")
+    page.reload()
+    # then the API's viewerPermissions decide: the keys and the search, no New API key, no "…"
+    expect(page.locator("tbody tr")).to_have_count(50)
+    expect(page.get_by_text("Owners and admins create, roll and delete keys.")).to_be_visible()
+    expect(page.get_by_role("button", name="New API key")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Actions for"))).to_have_count(0)
+    expect(page.get_by_label("Search")).to_be_visible()
+    assert_fits(page, "member")
+    assert axe_violations(page) == []
+    # and a key's page shows no Rename, Roll or Delete
+    page.goto(f"{seed.base}{keys_path(seed.organization)}/{seed.long_key}")
+    expect(page.get_by_role("heading", name=LONG_NAME)).to_be_visible()
+    for action in ("Rename", "Roll", "Delete"):
+        expect(page.get_by_role("button", name=action, exact=True)).to_have_count(0)
+    assert console_errors == []
