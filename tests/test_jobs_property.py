@@ -162,7 +162,7 @@ async def test_nothing_still_valid_is_ever_touched(
     cutoff = now - retention_minutes * MINUTE
     before = {key.id: key for key in await ApiKey.all()}
     assert {key_id: key.expires_at for key_id, key in before.items()} == {
-        key_id: key.stops_at for key_id, key in expected.items()
+        key_id: rule.stops_at for key_id, rule in expected.items()
     }, "the stored expirations differ from the rule"
 
     # when both jobs run, in either order, twice
@@ -177,14 +177,14 @@ async def test_nothing_still_valid_is_ever_touched(
 
     # then
     remaining = {key.id: key for key in await ApiKey.all()}
-    for key_id, key in expected.items():
-        if key.works(now):
+    for key_id, rule in expected.items():
+        if rule.works(now):
             assert key_id in remaining, "a valid key was purged"
             assert _row(remaining[key_id]) == _row(before[key_id]), "a valid key changed"
-        elif key.stops_at is not None and key.stops_at <= cutoff:
+        elif rule.stops_at is not None and rule.stops_at <= cutoff:
             assert key_id not in remaining, "a key past its retention survived"
         else:
             assert key_id in remaining, "a key inside its retention was purged"
             kept = remaining[key_id]
-            assert kept.expired_at == (now if key.rolled else None)
+            assert kept.expired_at == (now if rule.rolled else None)
             assert _row(kept) | {"expired_at": None} == _row(before[key_id])
