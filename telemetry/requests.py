@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 # A client's id is kept when it is 1-128 of these: safe in a header, a log line and JSON. No
 # underscore, so no keyward token (`sk_…`) can ever pass for a request id.
-_CLIENT_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9.:@/+=-]{1,128}")
 
 
 @dataclass
