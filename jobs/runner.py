@@ -163,9 +163,7 @@ class JobRunner:
             duration_seconds=time.perf_counter() - started,
             stopped_early=stopped,
         )
-        job_succeeded(
-            job, seconds=run.duration_seconds, counts=counts, finished_at=self.clock()
-        )
+        job_succeeded(job, seconds=run.duration_seconds, counts=counts, finished_at=self.clock())
         log.info("%s holder=%s", run.describe(), self.holder)
         return run
 

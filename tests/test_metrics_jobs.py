@@ -54,12 +54,12 @@ async def test_a_failed_run_is_counted(
     api: Api, app: web.Application, settings: Settings, clock: Clock, monkeypatch: Any
 ) -> None:
     # given a job that fails
-    import jobs.runner as runner_module
+    import jobs.housekeeping as housekeeping
 
     async def broken(env: object) -> dict[str, int]:
         raise RuntimeError("broken")
 
-    monkeypatch.setitem(runner_module.JOBS, "expire-rolled", broken)
+    monkeypatch.setitem(housekeeping.JOBS, "expire-rolled", broken)
     before = await scrape(api.client)
     # when
     runner = JobRunner(settings=settings, database=app[DATABASE], clock=clock)

@@ -174,7 +174,7 @@ def test_json_lines_never_hold_a_token_of_any_kind(json_lines: io.StringIO) -> N
 def test_logfmt_fields_become_json_fields(json_lines: io.StringIO) -> None:
     # when a job's line is logged
     logging.getLogger("keyward.jobs").info(
-        "job=purge-expired api_keys=12 sessions=3 duration_ms=4.1 note=\"two words\" holder=h:1"
+        'job=purge-expired api_keys=12 sessions=3 duration_ms=4.1 note="two words" holder=h:1'
     )
     # then
     (line,) = entries(json_lines)
