@@ -14,6 +14,7 @@ replica and sums.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -25,6 +26,7 @@ from prometheus_client import (
     Histogram,
 )
 
+M = TypeVar("M", Counter, Gauge, Histogram)
 REGISTRY = CollectorRegistry(auto_describe=True)
 for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
     REGISTRY.register(_collector)
@@ -35,6 +37,20 @@ class _Recording:
 
 
 RECORDING = _Recording()
+
+
+_CHILDREN: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def child(metric: M, *values: str) -> M:
+    """`metric.labels(*values)`, remembered: `labels()` validates and locks on every call, a
+    cost the hot path should not pay per request. Label values come from fixed lists, so the
+    cache stays small."""
+    key = (id(metric), values)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*values)
+    return found
 
 
 def metrics_enable() -> None:
@@ -156,7 +172,7 @@ def problem_outcome(status: int) -> str:
 
 def verification_observed(outcome: str, key_type: str) -> None:
     if RECORDING.on:
-        KEY_VERIFICATIONS.labels(outcome, key_type).inc()
+        child(KEY_VERIFICATIONS, outcome, key_type).inc()
 
 
 def sign_in_failed(reason: str) -> None:
@@ -166,4 +182,4 @@ def sign_in_failed(reason: str) -> None:
 
 def graphql_operation_observed(operation_type: str, result: str) -> None:
     if RECORDING.on:
-        GRAPHQL_OPERATIONS.labels(operation_type, result).inc()
+        child(GRAPHQL_OPERATIONS, operation_type, result).inc()

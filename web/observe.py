@@ -22,6 +22,7 @@ from telemetry.metrics import (
     HTTP_REQUEST_DURATION,
     KEY_VERIFICATION_DURATION,
     RECORDING,
+    child,
     graphql_operation_observed,
     problem_outcome,
     verification_observed,
@@ -50,7 +51,7 @@ def route_template(request: web.BaseRequest) -> str:
 def _record(request: web.Request, status: int, seconds: float, scope: RequestScope) -> None:
     route = route_template(request)
     method = request.method if request.method in KNOWN_METHODS else "_OTHER"
-    HTTP_REQUEST_DURATION.labels(method, route, str(status)).observe(seconds)
+    child(HTTP_REQUEST_DURATION, method, route, str(status)).observe(seconds)
     if route == VERIFY_ROUTE:
         KEY_VERIFICATION_DURATION.observe(seconds)
         if status != 200:
