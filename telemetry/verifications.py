@@ -6,11 +6,16 @@ when it is well formed, else `UNKNOWN`: never anything that identifies the key.
 
 from __future__ import annotations
 
+from typing import Any
+
 from models import tokens
-from models.key_verification import Verification
-from telemetry.metrics import RECORDING, verification_observed
+from models.entities import ApiKeyType
+from models.key_verification import Verification, VerificationCode
+from telemetry.metrics import KEY_VERIFICATIONS, RECORDING, verification_observed
 
 _KIND_TYPES = {tokens.TokenKind.PUBLIC_KEY: "PUBLIC", tokens.TokenKind.SECRET_KEY: "SECRET"}
+# The hot path's children by (code, type): no enum `.value` or label validation per request.
+_FOUND: dict[tuple[VerificationCode, ApiKeyType], Any] = {}
 
 
 def verification_counted(result: Verification, token: str) -> None:
@@ -18,8 +23,12 @@ def verification_counted(result: Verification, token: str) -> None:
     if not RECORDING.on:
         return
     if result.type is not None:
-        key_type = result.type.value
-    else:
-        kind = tokens.parse(token)
-        key_type = "UNKNOWN" if kind is None else _KIND_TYPES.get(kind, "UNKNOWN")
+        key = (result.code, result.type)
+        counter = _FOUND.get(key)
+        if counter is None:
+            counter = _FOUND[key] = KEY_VERIFICATIONS.labels(result.code.value, result.type.value)
+        counter.inc()
+        return
+    kind = tokens.parse(token)
+    key_type = "UNKNOWN" if kind is None else _KIND_TYPES.get(kind, "UNKNOWN")
     verification_observed(result.code.value, key_type)

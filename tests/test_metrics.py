@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import unused_port
 
 import web.verify as verify_module
-from settings import Settings
+from server import create_app
+from settings import Settings, SettingsError
 from tests.harness import Api, Clock
 from tests.metrics_support import METRICS_TOKEN, delta, metrics_app, parse, scrape, scrape_text
 from tests.support import VERIFY_API_KEY, mistyped, unknown_token
@@ -34,8 +38,6 @@ def app(settings: Settings, clock: Clock) -> web.Application:
 
 async def test_metrics_is_404_without_the_setting(settings: Settings, aiohttp_client: Any) -> None:
     # given the default: no METRICS_TOKEN, no METRICS_PORT
-    from server import create_app
-
     client = await aiohttp_client(create_app(settings))
     # when
     response = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
@@ -220,3 +222,59 @@ async def test_db_pool_is_reported(api: Api, settings: Settings) -> None:
 async def test_the_process_collector_is_there(api: Api) -> None:
     samples = await scrape(api.client)
     assert samples[("process_resident_memory_bytes", frozenset())] > 0
+
+
+async def test_too_many_attempts_is_its_own_reason(
+    settings: Settings, clock: Clock, aiohttp_client: Any
+) -> None:
+    # given an email limited to one failure
+    api = Api(await aiohttp_client(metrics_app(settings, clock, sign_in_max_failures_per_email=1)))
+    account = await api.sign_up()
+    sign_in = "mutation($input: SignInInput!) { signIn(input: $input) { __typename } }"
+    wrong = {"input": {"email": account.email, "password": "not the password"}}
+    before = await scrape(api.client)
+    # when
+    first = await api.query(sign_in, wrong)
+    second = await api.query(sign_in, wrong)
+    after = await scrape(api.client)
+    # then
+    assert [first["signIn"]["__typename"], second["signIn"]["__typename"]] == [
+        "InvalidCredentials",
+        "TooManyAttempts",
+    ]
+    failures = "keyward_sign_in_failures_total"
+    assert delta(before, after, failures, reason="invalid_credentials") == 1
+    assert delta(before, after, failures, reason="too_many_attempts") == 1
+
+
+async def test_metrics_on_a_port_of_its_own(
+    settings: Settings, clock: Clock, aiohttp_client: Any
+) -> None:
+    # given an API process with METRICS_PORT and no METRICS_TOKEN
+    port = unused_port()
+    client = await aiohttp_client(create_app(replace(settings, metrics_port=port), clock=clock))
+    await client.post("/v1/keys/verify", json={"key": "sk_nope"})
+    # when
+    on_api_port = await client.get("/metrics")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+            status, text = response.status, await response.text()
+    # then the API port has no /metrics, the metrics port serves it without a credential
+    assert on_api_port.status == 404
+    assert status == 200
+    assert delta({}, parse(text), VERIFICATIONS, outcome="MALFORMED", key_type="UNKNOWN") >= 1
+
+
+def test_metrics_settings_from_the_environment() -> None:
+    # given / when
+    settings = Settings.from_env(
+        {"METRICS_TOKEN": "a-scrapers-token-123", "METRICS_PORT": "9100", "LOG_FORMAT": "json"}
+    )
+    # then the token is kept out of the repr, and bad values are refused
+    assert settings.metrics_enabled and settings.metrics_port == 9100
+    assert settings.log_format == "json"
+    assert "a-scrapers-token-123" not in repr(settings)
+    assert not Settings.from_env({}).metrics_enabled
+    for bad in ({"METRICS_TOKEN": "short"}, {"METRICS_PORT": "70000"}, {"LOG_FORMAT": "xml"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env(bad)
