@@ -107,9 +107,11 @@ def log_handler(
 
 
 def logging_configure(log_format: str, *, scrub: Callable[[str], str]) -> None:
-    """The process's logging: INFO and above, one handler on the root logger (`main()` only)."""
+    """The process's logging: INFO and above, one handler on the root logger (`main()` only).
+    Like `logging.basicConfig`, it leaves alone a root logger that something else (a test
+    runner) has already given handlers."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    if root.handlers:
+        return
     root.addHandler(log_handler(log_format, scrub=scrub))
     root.setLevel(logging.INFO)

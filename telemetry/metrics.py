@@ -24,6 +24,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
 )
 
 M = TypeVar("M", Counter, Gauge, Histogram)
@@ -54,7 +55,10 @@ def child(metric: M, *values: str) -> M:
 
 
 def metrics_enable() -> None:
-    """Start recording in this process (idempotent): the process now exposes `/metrics`."""
+    """Start recording in this process (idempotent): the process now exposes `/metrics`.
+    Without the `_created` series prometheus-client adds to every counter and histogram: they
+    double the scrape and no dashboard or rule here reads them."""
+    disable_created_metrics()
     RECORDING.on = True
 
 
