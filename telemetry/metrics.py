@@ -58,7 +58,7 @@ def metrics_enable() -> None:
     """Start recording in this process (idempotent): the process now exposes `/metrics`.
     Without the `_created` series prometheus-client adds to every counter and histogram: they
     double the scrape and no dashboard or rule here reads them."""
-    disable_created_metrics()
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     RECORDING.on = True
 
 
