@@ -6,17 +6,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestServer, unused_port
 
 from models import tokens
 from server import create_app
 from settings import Settings
 from telemetry.logs import log_handler
+from telemetry.requests import request_scope
 from tests.harness import Api, Clock
+from tests.jobs_support import ROOT, server_env
 from web.access_log import AccessLogger
 from web.redaction import REDACTED, install_log_redaction, redact
 
@@ -183,3 +190,63 @@ def test_logfmt_fields_become_json_fields(json_lines: io.StringIO) -> None:
     assert line["note"] == "two words" and line["holder"] == "h:1"
     assert line["level"] == "INFO" and line["logger"] == "keyward.jobs"
     assert line["request_id"] is None
+
+
+def test_the_text_format_ends_a_request_line_with_its_id() -> None:
+    # given
+    stream = io.StringIO()
+    handler = log_handler("text", scrub=redact, stream=stream)
+    log = logging.getLogger("keyward.text-test")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        # when
+        with request_scope("req-7"):
+            log.warning("job=x rows=1")
+        log.warning("outside")
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+    # then
+    inside, outside = stream.getvalue().splitlines()
+    assert inside.endswith("WARNING keyward.text-test job=x rows=1 request_id=req-7")
+    assert outside.endswith("WARNING keyward.text-test outside")
+
+
+def test_a_served_process_writes_json_lines(database_url: str) -> None:
+    # given `server.py serve` with LOG_FORMAT=json
+    port = unused_port()
+    env = server_env(database_url, LOG_FORMAT="json")
+    process = subprocess.Popen(
+        [sys.executable, "server.py", "serve", "--port", str(port), "--no-scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # when it answers one request (bounded wait for it to listen)
+        answered = None
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/healthz", headers={"X-Request-Id": "served-1"}
+                )
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    answered = response.headers["X-Request-Id"]
+                break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    # then every line is a JSON object, and the access line carries the id
+    assert answered == "served-1"
+    lines = [json.loads(line) for line in err.splitlines() if line.strip()]
+    always = {"ts", "level", "logger", "msg", "request_id"}
+    assert lines and all(always <= set(line) for line in lines)
+    access = [line for line in lines if line["logger"] == "aiohttp.access"]
+    assert [(line["route"], line["status"], line["request_id"]) for line in access] == [
+        ("/healthz", 200, "served-1")
+    ]
