@@ -44,6 +44,12 @@ def measure(
         cpu = sorted(f["cpu_us_per_request"] for f in rounds)
         best[who] = {**best[who], "cpu_us_per_request": cpu[len(cpu) // 2]}
     ratio_cpu = best["on"]["cpu_us_per_request"] / max(best["off"]["cpu_us_per_request"], 1e-9)
+    # Each round of one side is paired with the other side's round next to it in time, so a
+    # change in the machine's load moves both; the median pair is the headline figure.
+    pairs = sorted(
+        a["rps"] / b["rps"] for a, b in zip(runs["on"], runs["off"], strict=True) if b["rps"]
+    )
+    ratio_pairs = pairs[len(pairs) // 2] if pairs else 0.0
     ratio_rps = best["on"]["rps"] / best["off"]["rps"] if best["off"]["rps"] else 0.0
     ratio_p99 = best["on"]["p99_ms"] / best["off"]["p99_ms"] if best["off"]["p99_ms"] else 0.0
     errors = best["on"]["errors"] + best["off"]["errors"]
@@ -51,7 +57,9 @@ def measure(
         "db": db, "path": "verify, metrics on (keyward) vs off (baseline)", "kind": "metrics",
         "keyward": {**best["on"], "rounds": runs["on"]},
         "baseline": {**best["off"], "rounds": runs["off"]},
-        "ratio_rps": ratio_rps, "ratio_p99": ratio_p99, "ratio_cpu": ratio_cpu,
-        "goal": f"≥{GOAL_RATIO}× req/s", "met": "yes" if ratio_rps >= GOAL_RATIO else "NO",
+        "ratio_rps": ratio_pairs, "ratio_best_rounds": ratio_rps, "ratio_p99": ratio_p99,
+        "ratio_cpu": ratio_cpu, "pair_ratios": pairs,
+        "goal": f"≥{GOAL_RATIO}× req/s (median pair)",
+        "met": "yes" if ratio_pairs >= GOAL_RATIO else "NO",
         **({"note": f"{errors} failed requests"} if errors else {}),
     }
