@@ -70,7 +70,7 @@ class JsonFormatter(logging.Formatter):
         self.scrub = scrub
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
+        message = self.scrub(record.getMessage())  # again: cheap, and idempotent
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
