@@ -13,6 +13,7 @@ import errno
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from aiohttp import web
@@ -25,9 +26,13 @@ from models.database import database_close, database_open, database_unavailable
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from settings import Settings, SettingsError, redact_url
+from telemetry.database import database_observed
+from telemetry.logs import logging_configure
 from web.access_log import AccessLogger
+from web.metrics import add_metrics
 from web.middlewares import MIDDLEWARES, secure_response
-from web.redaction import install_log_redaction
+from web.observe import echo_request_id
+from web.redaction import install_log_redaction, redact
 from web.routes import setup_routes
 from web.state import CLOCK, DATABASE, PASSWORDS, POLICIES, SETTINGS
 
@@ -47,7 +52,8 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
         app[DATABASE] = ctx
         log.info("database ready: %s", redact_url(settings.database_url))
         try:
-            yield
+            with database_observed(ctx):
+                yield
         finally:
             await database_close(ctx)
 
@@ -72,7 +78,9 @@ def create_app(
     if scheduler:  # after the database's cleanup_ctx: the jobs use its context
         app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
     setup_routes(app, settings)
+    add_metrics(app, settings)
     app.on_response_prepare.append(secure_response)
+    app.on_response_prepare.append(echo_request_id)
     return app
 
 
@@ -95,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--no-scheduler", action="store_true", help="serve the API alone; run `worker` apart"
+    )
+    serve.add_argument(
+        "--metrics-port", type=int, help="serve /metrics on this port too (METRICS_PORT)"
     )
     commands.add_parser("worker", help="run only the scheduled jobs")
     jobs_command = commands.add_parser("jobs", help="run one scheduled job once, now")
@@ -173,7 +184,6 @@ def migrate(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     install_log_redaction()
     if args.command == "export-schema":
         from schema import export_sdl
@@ -182,9 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings.from_env()
+        if getattr(args, "metrics_port", None) is not None:
+            settings = replace(settings, metrics_port=args.metrics_port)
     except SettingsError as error:
         print(f"keyward: {error}", file=sys.stderr)
         return 2
+    logging_configure(settings.log_format, scrub=redact)
     try:
         return _command(args, settings)
     except SchemaNotCurrent as error:

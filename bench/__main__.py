@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, procs, purge, report
+from bench import load, metrics_cost, procs, purge, report
 from bench.seed import Seeded, seed_in_subprocess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -168,6 +168,9 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                    **report.judge(name, figures["keyward"], figures["baseline"])}
             print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
             rows.append(row)
+        if not args.purge_only:
+            rows.append(metrics_cost.measure(db, url, cfg, work, args, ours,
+                                             bodies["verify-warm"]))
         rows.append(purge.measure(db, url, cfg["purge"][db], seeded.organization_id, work, ours,
                                   args.use_wrk))
     return rows

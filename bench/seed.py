@@ -14,6 +14,7 @@ import json
 import random
 import subprocess
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +22,19 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models import tokens
+from models.access import (
+    KeyPrincipal,
+    OrganizationAccess,
+    Permission,
+    key_access,
+    organization_access,
+)
 from models.accounts import organization_create, user_sign_up
-from models.api_keys import MAX_GRACE_SECONDS, api_key_create, api_key_roll
+from models.api_keys import api_key_create, api_key_roll
 from models.database import database_close, database_open
 from models.entities import ApiKey, ApiKeyType
 from models.passwords import Passwords
+from models.policies import MAX_GRACE_SECONDS, AccountPolicy, KeyPolicy
 
 # Keys per transaction: big enough that commits do not dominate, small enough that SQLite's
 # write lock is never held for long.
@@ -41,21 +50,41 @@ class Seeded:
     seconds: float
 
 
+POLICY = KeyPolicy()
+
+
+def _principal(organization_id: uuid.UUID) -> KeyPrincipal:
+    """The seed acts as a secret key of each organization would."""
+    return KeyPrincipal(
+        key_id=uuid.uuid4(), organization_id=organization_id, type=ApiKeyType.SECRET
+    )
+
+
+async def _manager(organization_id: uuid.UUID) -> OrganizationAccess:
+    access = await organization_access(
+        _principal(organization_id), organization_id, Permission.MANAGE_KEYS
+    )
+    assert access is not None
+    return access
+
+
 async def _create_many(
     organization_id: object, count: int, *, start: datetime, step: timedelta, concurrency: int
 ) -> list[tuple[object, str, datetime]]:
     out: list[tuple[object, str, datetime]] = []
+    access = await _manager(organization_id)  # type: ignore[arg-type]
 
     async def chunk(first: int) -> None:
         async with in_transaction():
             for i in range(first, min(first + SEED_BATCH, count)):
                 now = start + step * i
                 key, token = await api_key_create(
-                    organization_id=organization_id,  # type: ignore[arg-type]
+                    access=access,
                     name=f"bench key {i}",
                     type=ApiKeyType.SECRET if i % 4 else ApiKeyType.PUBLIC,
                     expires_at=None if i % 3 else now + timedelta(days=365),
                     now=now,
+                    policy=POLICY,
                 )
                 out.append((key.id, token, now))
 
@@ -85,33 +114,36 @@ async def seed(
                 organization_name="Bench",
                 now=start,
                 passwords=passwords,
-                session_ttl_seconds=86_400,
-                token_prefix="",
+                policy=AccountPolicy(session_ttl_seconds=86_400),
+                key_policy=POLICY,
             )
             orgs = [
                 await organization_create(
-                    user_id=signed.user.id, name=f"Org {n}", now=start, token_prefix=""
+                    user_id=signed.user.id, name=f"Org {n}", now=start, policy=POLICY
                 )
                 for n in range(organizations + 1)
             ]
             listing = orgs[0]
             _, secret_token = await api_key_create(
-                organization_id=listing.id,
+                access=await _manager(listing.id),
                 name="bench credential",
                 type=ApiKeyType.SECRET,
                 expires_at=None,
                 now=start,
+                policy=POLICY,
             )
             step = timedelta(seconds=3600 / max(listing_keys, 1))
             created = await _create_many(
                 listing.id, listing_keys, start=start, step=step, concurrency=concurrency
             )
             for key_id, _, created_at in sorted(created, key=lambda c: c[2])[-rolled:]:
+                managed = await key_access(_principal(listing.id), key_id, Permission.MANAGE_KEYS)  # type: ignore[arg-type]
+                assert managed is not None
                 await api_key_roll(
-                    organization_id=listing.id,
-                    key_id=key_id,  # type: ignore[arg-type]
+                    access=managed,
                     grace_seconds=MAX_GRACE_SECONDS,
                     now=created_at + step / 2,
+                    policy=POLICY,
                 )
             valid = [token for _, token, _ in created]
             for org in orgs[1:]:
@@ -151,11 +183,15 @@ def main() -> None:
     for name in ("organizations", "keys-per-organization", "listing-keys", "rolled"):
         parser.add_argument(f"--{name}", type=int, required=True)
     args = parser.parse_args()
-    seeded = asyncio.run(seed(
-        args.database, organizations=args.organizations,
-        keys_per_organization=args.keys_per_organization, listing_keys=args.listing_keys,
-        rolled=args.rolled,
-    ))
+    seeded = asyncio.run(
+        seed(
+            args.database,
+            organizations=args.organizations,
+            keys_per_organization=args.keys_per_organization,
+            listing_keys=args.listing_keys,
+            rolled=args.rolled,
+        )
+    )
     args.out.write_text(json.dumps(asdict(seeded)))
 
 

@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.availability import DatabaseUnavailable
 from schema.errors import MaskUnexpectedErrors
 from schema.guard import GuardedSchema
+from schema.metrics import GraphQLMetrics
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import DATETIME
@@ -42,6 +43,7 @@ _LIMIT_RULES = [
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        GraphQLMetrics,  # first: its end of each operation runs last, after the others'
         MaskUnexpectedErrors,
         DatabaseUnavailable,  # after the masking: it must see the original error
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -16,6 +16,7 @@ from models.key_verification import api_key_verify
 from schema.context import Info
 from schema.sessions import Session, sessions
 from schema.types import ApiKey, ApiKeyVerification, Organization, User, parse_id
+from telemetry.verifications import verification_counted
 
 
 @strawberry.type
@@ -57,4 +58,5 @@ class Query:
         principal = info.context.require_principal()
         within = await visible_organization_ids(principal)
         result = await api_key_verify(token=token, now=info.context.now, within=within)
+        verification_counted(result, token)
         return ApiKeyVerification.from_result(result)

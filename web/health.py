@@ -13,6 +13,7 @@ from aiohttp import web
 from tortoise.connection import get_connection
 
 from models.database import database_unavailable
+from telemetry.database import database_error_observed
 
 # A readiness probe must answer before the orchestrator's own timeout (often 1 s).
 READY_TIMEOUT_SECONDS = 0.8
@@ -31,5 +32,6 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as error:
         if not database_unavailable(error):
             raise
+        database_error_observed(error)
         return web.json_response({"status": "unavailable"}, status=503)
     return web.json_response({"status": "ready"})

@@ -1,6 +1,7 @@
 """The middlewares every request passes, outermost first (`MIDDLEWARES`), and the response
 signal that hardens every answer.
 
+- `observe` (in `web/observe.py`): the request id and the HTTP metrics, around everything.
 - `refuse_credentials_in_urls`: a token in a URL ends up in proxies' logs, browser history and
   Referer headers; it is refused with 400 before anything else runs.
 - `unavailable`: when the database cannot answer outside GraphQL's resolvers (the bearer lookup,
@@ -24,6 +25,8 @@ from models.access import AuthFailure, Principal, authenticate
 from models.database import database_entered, database_unavailable
 from models.tokens import TOKEN_IN_TEXT
 from schema.availability import UNAVAILABLE_MESSAGE, ServiceUnavailable
+from telemetry.database import database_error_observed
+from web.observe import observe
 from web.problems import problem
 from web.state import CLOCK, DATABASE, NOW, PRINCIPAL, Handler
 
@@ -58,6 +61,7 @@ async def unavailable(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception as error:
         if not database_unavailable(error):
             raise
+        database_error_observed(error)
         log.warning("database unavailable: %s %s: %r", request.method, request.path, error)
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
         if request.path == GRAPHQL_PATH:
@@ -108,7 +112,7 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     return await handler(request)
 
 
-MIDDLEWARES = (refuse_credentials_in_urls, unavailable, database_context, authentication)
+MIDDLEWARES = (observe, refuse_credentials_in_urls, unavailable, database_context, authentication)
 
 
 async def secure_response(request: web.Request, response: web.StreamResponse) -> None:

@@ -25,3 +25,12 @@ DATABASE = web.AppKey("database", TortoiseContext)
 # Fixed by the edge before any handler runs, for the whole request (see web.middlewares).
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 NOW: web.RequestKey[datetime] = web.RequestKey("now", datetime)
+
+# The request's id (the client's `X-Request-Id` when acceptable, else generated; see web.observe).
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
+
+
+def request_id(request: web.BaseRequest) -> str | None:
+    """The id of `request`, as logged and echoed in `X-Request-Id` (for audit events and logs)."""
+    value = request.get(REQUEST_ID)
+    return value if isinstance(value, str) else None

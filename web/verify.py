@@ -12,6 +12,7 @@ from aiohttp import web
 
 from models.key_verification import Verification, api_key_verify
 from models.tokens import MAX_TOKEN_LENGTH
+from telemetry.verifications import verification_counted
 from web.problems import problem
 from web.state import CLOCK
 
@@ -45,4 +46,5 @@ async def verify_key(request: web.Request) -> web.Response:
     if len(key) > MAX_TOKEN_LENGTH:
         return problem(400, "Bad Request", f'"key" is longer than {MAX_TOKEN_LENGTH} characters.')
     result = await api_key_verify(token=key, now=request.app[CLOCK]())
+    verification_counted(result, key)
     return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})

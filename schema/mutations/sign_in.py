@@ -11,6 +11,7 @@ from models.sign_in_attempts import TooManyAttempts, user_sign_in_limited
 from schema.context import Info
 from schema.errors import Error, InvalidCredentials
 from schema.mutations.signed_in import SignedIn, signed_in
+from telemetry.metrics import sign_in_failed
 
 
 @strawberry.input
@@ -43,8 +44,10 @@ async def sign_in(info: Info, input: SignInInput) -> SignInResult:
             policy=context.policies.accounts,
         )
     except errors.InvalidCredentials as error:
+        sign_in_failed("invalid_credentials")
         return InvalidCredentials(message=error.message)
     except TooManyAttempts as error:
+        sign_in_failed("too_many_attempts")
         return TooManyAttemptsError(
             message=error.message, retry_after_seconds=error.retry_after_seconds
         )
