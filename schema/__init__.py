@@ -23,6 +23,7 @@ from schema.availability import DatabaseUnavailable
 from schema.errors import MaskUnexpectedErrors
 from schema.guard import GuardedSchema
 from schema.mutations import Mutation
+from schema.operation_choice import OneNamedOperation
 from schema.query import Query
 from schema.scalars import DATETIME
 
@@ -48,6 +49,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        OneNamedOperation,  # after validation: see schema/operation_choice.py
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -189,9 +189,10 @@ async def test_mutations_over_get_are_refused(api: Api, client: TestClient[Any, 
         "/graphql", params={"query": document, "variables": json.dumps(variables)}
     )
     # then
-    assert response.status == 400
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST"
     assert (await response.json())["errors"][0]["message"] == (
-        "mutations are not allowed when using GET"
+        "Mutations are sent as POST, never GET."
     )
     await assert_no_resolver_ran(api, variables)
 
@@ -271,7 +272,7 @@ async def test_production_mode_hides_suggestions_and_introspection(
     _, introspection = await api.raw("{ __schema { types { name } } }")
     # then
     assert error["message"] == "Cannot query field 'emial' on type 'User'."
-    assert introspection["data"] is None
+    assert "data" not in introspection
     assert "introspection has been disabled" in introspection["errors"][0]["message"]
 
 

@@ -74,7 +74,7 @@ async def database_context(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
 
 
-def _unauthorized(reason: str) -> web.Response:
+def _unauthorized(reason: str, challenge: str = 'Bearer error="invalid_token"') -> web.Response:
     body = {
         "errors": [
             {
@@ -83,9 +83,7 @@ def _unauthorized(reason: str) -> web.Response:
             }
         ]
     }
-    return web.json_response(
-        body, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
+    return web.json_response(body, status=401, headers={"WWW-Authenticate": challenge})
 
 
 @web.middleware
@@ -99,7 +97,10 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer":
+        # No bearer credential at all: RFC 6750 §3.1 names the scheme and no error code.
+        return _unauthorized("MALFORMED", challenge="Bearer")
+    if not token:
         return _unauthorized("MALFORMED")
     principal: Principal | AuthFailure = await authenticate(token, now=now)
     if isinstance(principal, AuthFailure):
