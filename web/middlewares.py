@@ -3,6 +3,7 @@ signal that hardens every answer.
 
 - `refuse_credentials_in_urls`: a token in a URL ends up in proxies' logs, browser history and
   Referer headers; it is refused with 400 before anything else runs.
+- `rest_problems` (`web/rest.py`): under `/v1/`, an unknown path or method is a problem document.
 - `unavailable`: when the database cannot answer outside GraphQL's resolvers (the bearer lookup,
   `/v1/keys/verify`), a 503 with `Retry-After` instead of a crash.
 - `database_context`: each request runs inside the app's own tortoise context.
@@ -25,6 +26,7 @@ from models.database import database_entered, database_unavailable
 from models.tokens import TOKEN_IN_TEXT
 from schema.availability import UNAVAILABLE_MESSAGE, ServiceUnavailable
 from web.problems import problem
+from web.rest import rest_problems
 from web.state import CLOCK, DATABASE, NOW, PRINCIPAL, Handler
 
 log = logging.getLogger("keyward.database")
@@ -109,7 +111,13 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     return await handler(request)
 
 
-MIDDLEWARES = (refuse_credentials_in_urls, unavailable, database_context, authentication)
+MIDDLEWARES = (
+    refuse_credentials_in_urls,
+    rest_problems,
+    unavailable,
+    database_context,
+    authentication,
+)
 
 
 async def secure_response(request: web.Request, response: web.StreamResponse) -> None:
