@@ -9,7 +9,6 @@ holds its SHA-256 digest.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -20,10 +19,10 @@ from models.clock import as_utc
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
 from models.key_listing import ApiKeyRow, key_page
+from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
 
 MAX_NAME_LENGTH = 100
-MAX_PAGE_SIZE = 100
 DEFAULT_API_KEY_NAME = "Default API Key"
 
 _TOKEN_KIND = {
@@ -131,23 +130,11 @@ async def default_api_key_create(
     return key
 
 
-@dataclass(frozen=True)
-class ApiKeyPage:
-    keys: list[ApiKeyRow]
-    has_next_page: bool
-    total_count: int
-
-
-async def api_key_list(
-    *, access: OrganizationAccess, first: int, after: tuple[datetime, uuid.UUID] | None
-) -> ApiKeyPage:
-    """One page of the organization's keys, newest first, after the (created_at, id) cursor:
-    plain rows from raw SQL (see `models.key_listing`), no model instances."""
+async def api_key_list(*, access: OrganizationAccess, page: PageRequest) -> Page[ApiKeyRow]:
+    """One page of the organization's keys, newest first (see `models.pagination`): plain rows
+    from raw SQL (see `models.key_listing`), no model instances."""
     access.demand(Permission.LIST_KEYS)
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise InvalidInput("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
-    keys, total = await key_page(access.organization.id, after, first + 1)
-    return ApiKeyPage(keys=keys[:first], has_next_page=len(keys) > first, total_count=total)
+    return await key_page(access.organization.id, page)
 
 
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:

@@ -1,6 +1,12 @@
 """The listing of an organization's keys: one page of plain rows by keyset pagination on
 (created_at, id), newest first, in raw SQL (see `models.sql`). A page of model instances cost more
-than its query."""
+than its query.
+
+Either direction (`first`/`after` or `last`/`before`, see `models.pagination`) is an index range
+on (organization_id, created_at, id) read from one end, never a scan. Filters are conditions in
+`_Where`: a new one (a search, a type) is one more `where.add(...)` in `_listed`, and the count
+and the page both honour it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
+from models.pagination import Page, PageRequest, Position, paginate
 from models.sql import as_moment, as_uuid, is_sqlite, numbered
 
 
@@ -40,56 +47,104 @@ _PAGE_COLUMNS = (
 )
 
 
-async def key_page(
-    organization_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
-) -> tuple[list[ApiKeyRow], int]:
-    """Up to `limit` of the organization's keys, newest first, strictly after the
-    (created_at, id) cursor; and how many keys the organization has in all."""
+class _Where:
+    """SQL conditions joined by AND, with their parameters in order (`?` placeholders)."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def value(self, value: Any) -> Any:
+        """A parameter as the driver wants it (SQLite stores UUIDs as text)."""
+        return str(value) if self.sqlite and isinstance(value, uuid.UUID) else value
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(self.value(param) for param in params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses)
+
+
+def _listed(organization_id: uuid.UUID, sqlite: bool) -> _Where:
+    """The keys a listing shows: the organization's (and, later, its filters)."""
+    where = _Where(sqlite)
+    where.add("organization_id = ?", organization_id)
+    return where
+
+
+def _moment(position: Position) -> datetime:
+    return position[0].astimezone(UTC)
+
+
+async def key_page(organization_id: uuid.UUID, request: PageRequest) -> Page[ApiKeyRow]:
+    """One page of the organization's keys, newest first, as `request` asks; and how many keys
+    the listing holds in all."""
     db = ApiKey._meta.db
     sqlite = is_sqlite(db)
-    organization: Any = str(organization_id) if sqlite else organization_id
-    where, params = "organization_id = ?", [organization]
-    if after is not None:
-        created_at, key_id = after[0].astimezone(UTC), after[1]
-        where += " AND (created_at < ? OR (created_at = ? AND id < ?))"
-        params += [created_at, created_at, str(key_id) if sqlite else key_id]
-    page_sql = (
-        f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where}"
-        " ORDER BY created_at DESC, id DESC LIMIT ?"
-    )
-    count_sql = "SELECT COUNT(*) FROM api_key WHERE organization_id = ?"
-    if not sqlite:
-        page_sql, count_sql = numbered(page_sql), numbered(count_sql)
-    _, counted = await db.execute_query(count_sql, [organization])
-    _, rows = await db.execute_query(page_sql, [*params, limit])
-    keys = [
-        ApiKeyRow(
-            id=as_uuid(key_id),
-            organization_id=as_uuid(org_id),
-            name=name,
-            type=ApiKeyType(type_),
-            is_default=bool(is_default),
-            start=start,
-            token=token,
-            created_at=as_moment(created_at),  # type: ignore[arg-type]
-            expires_at=as_moment(expires_at),
-            rolled_at=as_moment(rolled_at),
-            last_used_at=as_moment(last_used_at),
-            replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
+
+    async def fetch(
+        after: Position | None, before: Position | None, reverse: bool, limit: int
+    ) -> list[ApiKeyRow]:
+        where = _listed(organization_id, sqlite)
+        if after is not None:  # later in the list: older
+            where.add(
+                "(created_at < ? OR (created_at = ? AND id < ?))",
+                _moment(after),
+                _moment(after),
+                after[1],
+            )
+        if before is not None:  # earlier in the list: newer
+            where.add(
+                "(created_at > ? OR (created_at = ? AND id > ?))",
+                _moment(before),
+                _moment(before),
+                before[1],
+            )
+        order = "ASC" if reverse else "DESC"
+        sql = (
+            f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where.sql()}"
+            f" ORDER BY created_at {order}, id {order} LIMIT ?"
         )
-        for (
-            key_id,
-            org_id,
-            name,
-            type_,
-            is_default,
-            start,
-            token,
-            created_at,
-            expires_at,
-            rolled_at,
-            last_used_at,
-            replaced_by_id,
-        ) in (tuple(row) for row in rows)
-    ]
-    return keys, int(tuple(counted[0])[0])
+        _, rows = await db.execute_query(sql if sqlite else numbered(sql), [*where.params, limit])
+        return [_row(tuple(row)) for row in rows]
+
+    counted = _listed(organization_id, sqlite)
+    count_sql = f"SELECT COUNT(*) FROM api_key WHERE {counted.sql()}"
+    _, count = await db.execute_query(
+        count_sql if sqlite else numbered(count_sql), counted.params
+    )
+    total = int(tuple(count[0])[0])
+    return await paginate(request, fetch, lambda key: (key.created_at, key.id), total)
+
+
+def _row(row: tuple[Any, ...]) -> ApiKeyRow:
+    (
+        key_id,
+        org_id,
+        name,
+        type_,
+        is_default,
+        start,
+        token,
+        created_at,
+        expires_at,
+        rolled_at,
+        last_used_at,
+        replaced_by_id,
+    ) = row
+    return ApiKeyRow(
+        id=as_uuid(key_id),
+        organization_id=as_uuid(org_id),
+        name=name,
+        type=ApiKeyType(type_),
+        is_default=bool(is_default),
+        start=start,
+        token=token,
+        created_at=as_moment(created_at),  # type: ignore[arg-type]
+        expires_at=as_moment(expires_at),
+        rolled_at=as_moment(rolled_at),
+        last_used_at=as_moment(last_used_at),
+        replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
+    )

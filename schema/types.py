@@ -3,29 +3,33 @@ through a domain function or the request's DataLoader."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from models import entities
-from models.access import OrganizationAccess, Permission, UserPrincipal, user_organization_accesses
+from models.access import OrganizationAccess, Permission, UserPrincipal, user_organization_page
 from models.api_keys import api_key_list
 from models.entities import ApiKeyStatus, ApiKeyType, Role
-from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
+from schema import enums  # noqa: F401  (registers the domain's enums, described)
+from schema.connection import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    Connection,
+    connection,
+    connection_arguments,
+)
 from schema.context import Info
-from schema.errors import BadUserInput
 
-# The domain's enums are the schema's enums (strawberry registers the classes themselves).
-strawberry.enum(ApiKeyType)
-strawberry.enum(ApiKeyStatus)
-strawberry.enum(Role)
-strawberry.enum(VerificationCode)
-strawberry.enum(Permission)
+# The listings' names, inside their cursors: a cursor of one is refused by the other.
+KEYS = "keys"
+ORGANIZATIONS = "organizations"
 
 
 @strawberry.type
@@ -95,45 +99,6 @@ class ApiKey:
 
 
 @strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class ApiKeyEdge:
-    cursor: str
-    node: ApiKey
-
-
-@strawberry.type
-class ApiKeyConnection:
-    edges: list[ApiKeyEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-def encode_cursor(key: entities.ApiKey | ApiKeyRow) -> str:
-    raw = f"{key.created_at.isoformat()}|{key.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, key_id = raw.split("|")
-        when = datetime.fromisoformat(created_at)
-        if when.tzinfo is None:
-            raise ValueError
-        return when, uuid.UUID(key_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput("The cursor `after` is not one this API gave out.") from None
-
-
-DEFAULT_PAGE_SIZE = 50
-
-
-@strawberry.type
 class Organization:
     id: strawberry.ID
     name: str
@@ -170,37 +135,34 @@ class Organization:
     def max_roll_grace_period_seconds(self, info: Info) -> int:
         return info.context.policies.keys.grace_max_seconds
 
-    @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
+    @strawberry.field(
+        description="The organization's keys, newest first, a page at a time (a Relay "
+        "connection). A key appears once it is created and until the purge job deletes it "
+        "(expired keys stay listed as EXPIRED for EXPIRED_KEY_RETENTION_SECONDS). Needs the "
+        "LIST_KEYS permission (any member, or a secret key of this organization); a bad "
+        "argument is a BAD_USER_INPUT error naming it."
+    )
     async def api_keys(
-        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> ApiKeyConnection:
-        try:
-            page = await api_key_list(
-                access=self.access,
-                first=DEFAULT_PAGE_SIZE if first is None else first,
-                after=None if after is None else decode_cursor(after),
-            )
-        except InvalidInput as error:
-            raise BadUserInput(error.message, field=error.field) from None
-        replaced_ids = [k.replaced_by_id for k in page.keys if k.replaced_by_id is not None]
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+    ) -> Connection[ApiKey]:
+        request = connection_arguments(KEYS, first, after, last, before)
+        page = await api_key_list(access=self.access, page=request)
+        replaced_ids = [k.replaced_by_id for k in page.items if k.replaced_by_id is not None]
         loaded = await info.context.api_keys.load_many(replaced_ids) if replaced_ids else []
         replacements = {key.id: key for key in loaded if key is not None}
-        edges = [
-            ApiKeyEdge(
-                cursor=encode_cursor(k),
-                node=ApiKey.from_model(
-                    k, None if k.replaced_by_id is None else replacements.get(k.replaced_by_id)
-                ),
-            )
-            for k in page.keys
-        ]
-        return ApiKeyConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
+        return connection(
+            KEYS,
+            page,
+            lambda key: (key.created_at, key.id),
+            lambda key: ApiKey.from_model(
+                key,
+                None if key.replaced_by_id is None else replacements.get(key.replaced_by_id),
             ),
-            total_count=page.total_count,
         )
 
 
@@ -222,10 +184,25 @@ class User:
             principal=principal,
         )
 
-    @strawberry.field
-    async def organizations(self) -> list[Organization]:
-        accesses = await user_organization_accesses(self.principal)
-        return [Organization.from_access(access) for access in accesses]
+    @strawberry.field(
+        description="The organizations the user belongs to, oldest first, a page at a time "
+        "(a Relay connection); a bad argument is a BAD_USER_INPUT error naming it."
+    )
+    async def organizations(
+        self,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+    ) -> Connection[Organization]:
+        request = connection_arguments(ORGANIZATIONS, first, after, last, before)
+        page = await user_organization_page(self.principal, request)
+        return connection(
+            ORGANIZATIONS,
+            page,
+            lambda access: (access.organization.created_at, access.organization.id),
+            Organization.from_access,
+        )
 
 
 @strawberry.type

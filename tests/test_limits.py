@@ -20,21 +20,24 @@ from settings import Settings
 from tests.harness import PASSWORD, Api
 from web.graphql_view import MAX_QUERY_CHARS
 
-SIGN_UP_HEAD = "signUp(input: $input) { __typename ... on SignedIn { user { organizations { "
+SIGN_UP_HEAD = (
+    "signUp(input: $input) { __typename ... on SignedIn { user { organizations { edges { node { "
+)
 SIGN_UP_KEYS = "apiKeys { edges { node { "
 
 
 def nested_sign_up(depth: int) -> str:
     """A signUp whose deepest field sits at `depth` (root fields are at depth 0)."""
     inner = "id"
-    for _ in range(depth - 6):  # signUp, user, organizations, apiKeys, edges, node: 0 … 5
+    # signUp, user, organizations, edges, node, apiKeys, edges, node: 0 … 7
+    for _ in range(depth - 8):
         inner = f"replacedBy {{ {inner} }}"
     return (
         "mutation SignUp($input: SignUpInput!) { "
         + SIGN_UP_HEAD
         + SIGN_UP_KEYS
         + inner
-        + " } } } } } } } }"
+        + " } } } } } } } } } }"
     )
 
 

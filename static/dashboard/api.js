@@ -105,9 +105,11 @@ const KEY = `
   }`;
 const ERROR = "... on Error { message }";
 const ERRORS = `${ERROR} ... on InvalidInput { field }`;
-const VIEWER = "user { id email organizations { id name viewerRole } }";
+const VIEWER = "user { id email organizations(first: 100) { edges { node { id name viewerRole } } } }";
 
-export const ME = `query Me { me { id email organizations { id name viewerRole } } }`;
+export const ME = `query Me {
+  me { id email organizations(first: 100) { edges { node { id name viewerRole } } } }
+}`;
 
 export const KEYS = `query Keys($id: ID!, $after: String) {
   organization(id: $id) {

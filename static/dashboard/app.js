@@ -148,7 +148,7 @@ const logo = () =>
 let state = { user: null, organizations: [] };
 
 function enter(user) {
-  state = { user, organizations: [...user.organizations] };
+  state = { user, organizations: user.organizations.edges.map((edge) => edge.node) };
   const stored = session.organizationId();
   const current = state.organizations.find((o) => o.id === stored) ?? state.organizations[0];
   render(current);
