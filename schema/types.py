@@ -32,22 +32,34 @@ KEYS = "keys"
 ORGANIZATIONS = "organizations"
 
 
-@strawberry.type
+@strawberry.type(
+    description="A key of an organization. Its secret token is never shown here: only in the "
+    "createApiKey or rollApiKey response that made it."
+)
 class ApiKey:
-    id: strawberry.ID
-    name: str
-    type: ApiKeyType
-    is_default: bool
+    id: strawberry.ID = strawberry.field(description="The key's id (not its token).")
+    name: str = strawberry.field(description="The name given at creation.")
+    type: ApiKeyType = strawberry.field(description="PUBLIC or SECRET, fixed at creation.")
+    is_default: bool = strawberry.field(
+        description="Whether this is the organization's Default API Key, made with it."
+    )
     start: str = strawberry.field(
         description="Enough of the token to recognise the key, useless to an attacker."
     )
     token: str | None = strawberry.field(
         description="The full token of a PUBLIC key; always null for a SECRET key."
     )
-    created_at: datetime
-    expires_at: datetime | None
-    rolled_at: datetime | None
-    last_used_at: datetime | None
+    created_at: datetime = strawberry.field(description="When the key was created.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working (for a rolled key, the end of its grace "
+        "period); null when it never expires."
+    )
+    rolled_at: datetime | None = strawberry.field(
+        description="When the key was rolled; null unless it was."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When the key was last verified successfully, to the minute; null if never."
+    )
     organization_id: strawberry.Private[uuid.UUID]
     replaced_by_id: strawberry.Private[uuid.UUID | None]
     # The replacement when a listing loaded it already (one query for the page): `replacedBy`
@@ -74,11 +86,14 @@ class ApiKey:
             replacement=replacement,
         )
 
-    @strawberry.field
+    @strawberry.field(description="ACTIVE, ROLLED or EXPIRED, decided now from the timestamps.")
     def status(self, info: Info) -> ApiKeyStatus:
         return entities.api_key_status(self.expires_at, self.rolled_at, info.context.now)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The key that replaced this one when it was rolled; null when it was not "
+        "rolled, or its replacement is deleted."
+    )
     def replaced_by(self, info: Info) -> ApiKey | None:
         # Not `async def`: graphql-core awaits the coroutine only when the replacement was not
         # preloaded, so a listing's nodes complete synchronously.
@@ -98,11 +113,11 @@ class ApiKey:
         return ApiKey.from_model(key)
 
 
-@strawberry.type
+@strawberry.type(description="A team that owns API keys; users belong to it with a role.")
 class Organization:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The organization's id.")
+    name: str = strawberry.field(description="Its name, 1 to 100 characters.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     viewer_role: Role | None = strawberry.field(
         description="The caller's role here; null when the caller is an API key."
     )
@@ -166,11 +181,11 @@ class Organization:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A person with an account.")
 class User:
-    id: strawberry.ID
-    email: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The user's id.")
+    email: str = strawberry.field(description="The email they sign in with.")
+    created_at: datetime = strawberry.field(description="When they signed up.")
     # Whose eyes the user is seen through: the request's session (`me`) or the session a
     # signUp/signIn just made (its payload).
     principal: strawberry.Private[UserPrincipal]
@@ -205,14 +220,20 @@ class User:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The verdict on a token; only a valid one names its key.")
 class ApiKeyVerification:
-    valid: bool
-    code: VerificationCode
-    key_id: strawberry.ID | None
-    organization_id: strawberry.ID | None
-    type: ApiKeyType | None
-    expires_at: datetime | None
+    valid: bool = strawberry.field(description="True exactly when `code` is VALID.")
+    code: VerificationCode = strawberry.field(description="Why the token is good or not.")
+    key_id: strawberry.ID | None = strawberry.field(
+        description="The key's id; null unless valid."
+    )
+    organization_id: strawberry.ID | None = strawberry.field(
+        description="The key's organization; null unless valid."
+    )
+    type: ApiKeyType | None = strawberry.field(description="The key's type; null unless valid.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working; null when it never does, or unless valid."
+    )
 
     @classmethod
     def from_result(cls, result: Verification) -> ApiKeyVerification:
