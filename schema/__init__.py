@@ -49,7 +49,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        OneNamedOperation,  # after validation: see schema/operation_choice.py
+        OneNamedOperation,  # after ValidationCache: see schema/operation_choice.py
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -34,7 +34,6 @@ from web.pages import graphiql_response
 from web.state import CLOCK, NOW, PASSWORDS, POLICIES, PRINCIPAL, SETTINGS
 
 MAX_QUERY_CHARS = 15_000
-ALLOWED_METHODS = "GET, POST"
 # The GET parameters an empty value leaves absent (`&operationName=` is no operation name).
 _OPTIONAL_GET_PARAMETERS = ("operationName", "variables", "extensions")
 
@@ -137,10 +136,6 @@ class GraphQLView(StrawberryView[Context, None]):
         media_type = negotiate(request.headers.get("Accept"))
         request[MEDIA_TYPE] = media_type
         try:
-            if request.method not in ("GET", "POST"):
-                raise Refusal(
-                    405, "GraphQL is served over GET and POST.", {"Allow": ALLOWED_METHODS}
-                )
             response = await self.run(request=request)
         except Refusal as error:
             return graphql_refusal(

@@ -23,7 +23,8 @@ CORS_MAX_AGE_SECONDS = 600
 
 def setup_routes(app: web.Application, settings: Settings) -> None:
     view = GraphQLView(schema=build_schema(introspection=settings.graphql_introspection))
-    app.router.add_get("/graphql", view)
+    # No HEAD: aiohttp answers it 405 with `Allow: GET,POST`, as it does PUT or DELETE.
+    app.router.add_get("/graphql", view, allow_head=False)
     app.router.add_post("/graphql", view)
     # REST endpoints: one line each, and each is described in /openapi.json (see web/rest.py).
     add_rest_endpoint(app, "POST", "/v1/keys/verify", verify_key, VERIFY)
