@@ -78,6 +78,30 @@ def _moment(position: Position) -> datetime:
     return position[0].astimezone(UTC)
 
 
+def page_sql(
+    organization_id: uuid.UUID,
+    *,
+    after: Position | None,
+    before: Position | None,
+    reverse: bool,
+    limit: int,
+    sqlite: bool,
+) -> tuple[str, list[Any]]:
+    """The query of up to `limit` keys strictly between the positions, newest first (oldest
+    first when `reverse`), and its parameters: an index range read from one end."""
+    where = _listed(organization_id, sqlite)
+    if after is not None:  # later in the list: older
+        where.add("(created_at, id) < (?, ?)", _moment(after), after[1])
+    if before is not None:  # earlier in the list: newer
+        where.add("(created_at, id) > (?, ?)", _moment(before), before[1])
+    order = "ASC" if reverse else "DESC"
+    sql = (
+        f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where.sql()}"
+        f" ORDER BY created_at {order}, id {order} LIMIT ?"
+    )
+    return (sql if sqlite else numbered(sql)), [*where.params, limit]
+
+
 async def key_page(organization_id: uuid.UUID, request: PageRequest) -> Page[ApiKeyRow]:
     """One page of the organization's keys, newest first, as `request` asks; and how many keys
     the listing holds in all."""
@@ -87,27 +111,10 @@ async def key_page(organization_id: uuid.UUID, request: PageRequest) -> Page[Api
     async def fetch(
         after: Position | None, before: Position | None, reverse: bool, limit: int
     ) -> list[ApiKeyRow]:
-        where = _listed(organization_id, sqlite)
-        if after is not None:  # later in the list: older
-            where.add(
-                "(created_at < ? OR (created_at = ? AND id < ?))",
-                _moment(after),
-                _moment(after),
-                after[1],
-            )
-        if before is not None:  # earlier in the list: newer
-            where.add(
-                "(created_at > ? OR (created_at = ? AND id > ?))",
-                _moment(before),
-                _moment(before),
-                before[1],
-            )
-        order = "ASC" if reverse else "DESC"
-        sql = (
-            f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where.sql()}"
-            f" ORDER BY created_at {order}, id {order} LIMIT ?"
+        sql, params = page_sql(
+            organization_id, after=after, before=before, reverse=reverse, limit=limit, sqlite=sqlite
         )
-        _, rows = await db.execute_query(sql if sqlite else numbered(sql), [*where.params, limit])
+        _, rows = await db.execute_query(sql, params)
         return [_row(tuple(row)) for row in rows]
 
     counted = _listed(organization_id, sqlite)
