@@ -10,7 +10,6 @@ holds its SHA-256 digest.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -21,10 +20,10 @@ from models.clock import as_utc
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
 from models.key_listing import ApiKeyRow, KeyFilter, key_page
+from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
 
 MAX_NAME_LENGTH = 100
-MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 100  # a name is at most MAX_NAME_LENGTH; a pasted token is shorter
 DEFAULT_API_KEY_NAME = "Default API Key"
 
@@ -133,43 +132,30 @@ async def default_api_key_create(
     return key
 
 
-@dataclass(frozen=True)
-class ApiKeyPage:
-    keys: list[ApiKeyRow]
-    has_next_page: bool
-    total_count: int
-
-
 async def api_key_list(
     *,
     access: OrganizationAccess,
-    first: int,
-    after: tuple[datetime, uuid.UUID] | None,
+    page: PageRequest,
     now: datetime,
     search: str | None = None,
     types: list[ApiKeyType] | None = None,
     statuses: list[ApiKeyStatus] | None = None,
-) -> ApiKeyPage:
-    """One page of the organization's keys, newest first, after the (created_at, id) cursor:
-    plain rows from raw SQL (see `models.key_listing`), no model instances. `search` (in the
-    name, or the beginning of the token), `types` and `statuses` (at `now`) narrow it; an empty
-    or missing one does not, and `total_count` counts the narrowed set."""
+) -> Page[ApiKeyRow]:
+    """One page of the organization's keys, newest first (see `models.pagination`): plain rows
+    from raw SQL (see `models.key_listing`), no model instances. `search` (in the name, or the
+    beginning of the token), `types` and `statuses` (at `now`) narrow it; an empty or missing
+    one does not, and the page's total counts the narrowed set."""
     access.demand(Permission.LIST_KEYS)
-    problems = Problems()
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        problems.add("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
     search = (search or "").strip() or None
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
-        problems.add("search", f"A search needs at most {MAX_SEARCH_LENGTH} characters.")
-    problems.check()
+        raise InvalidInput("search", f"A search needs at most {MAX_SEARCH_LENGTH} characters.")
     keys = KeyFilter(
         now=now,
         search=search,
         types=frozenset(types) if types else None,
         statuses=frozenset(statuses) if statuses else None,
     )
-    rows, total = await key_page(access.organization.id, after, first + 1, keys)
-    return ApiKeyPage(keys=rows[:first], has_next_page=len(rows) > first, total_count=total)
+    return await key_page(access.organization.id, page, keys)
 
 
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:

@@ -24,6 +24,7 @@ from schema.errors import MaskUnexpectedErrors
 from schema.guard import GuardedSchema
 from schema.metrics import GraphQLMetrics
 from schema.mutations import Mutation
+from schema.operation_choice import OneNamedOperation
 from schema.query import Query
 from schema.scalars import DATETIME
 
@@ -50,6 +51,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        OneNamedOperation,  # after ValidationCache: see schema/operation_choice.py
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

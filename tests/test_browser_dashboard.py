@@ -197,7 +197,7 @@ def test_organizations_sign_in_and_errors_in_place(
 
 
 SIGN_UP = """mutation ($input: SignUpInput!) {
-  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { id } } } }
+  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } } }
 }"""
 SIGN_IN = """mutation ($input: SignInInput!) { signIn(input: $input) { __typename } }"""
 SIGN_OUT = "mutation { signOut }"
@@ -210,7 +210,7 @@ def signed_up(server: str, email: str) -> tuple[str, str]:
     """A new account made through the API: its session token and organization id."""
     result = graphql(server, SIGN_UP, {"input": {"email": email, "password": PASSWORD}})
     signed_in = result["signUp"]
-    return signed_in["sessionToken"], signed_in["user"]["organizations"][0]["id"]
+    return signed_in["sessionToken"], signed_in["user"]["organizations"]["edges"][0]["node"]["id"]
 
 
 def signed_in_page(context: Any, server: str, token: str, path: str) -> Any:

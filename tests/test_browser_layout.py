@@ -33,7 +33,7 @@ DESKTOP = (1280, 800)
 VIEWPORTS = [PHONE, (768, 1024), (1024, 768), DESKTOP, (1920, 1080)]
 
 SIGN_UP = """mutation ($input: SignUpInput!) {
-  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { id } } } }
+  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } } }
 }"""
 CREATE_ORGANIZATION = """mutation ($input: CreateOrganizationInput!) {
   createOrganization(input: $input) { ... on OrganizationCreated { organization { id } } }
@@ -70,7 +70,7 @@ def seed(server: str) -> Seed:
         {"input": {"email": email, "password": PASSWORD, "organizationName": "Rocket" * 16}},
     )["signUp"]
     token = signed_in["sessionToken"]
-    organization = signed_in["user"]["organizations"][0]["id"]
+    organization = signed_in["user"]["organizations"]["edges"][0]["node"]["id"]
     for number in range(1, KEY_COUNT - 1):
         key_type = "PUBLIC" if number % 7 == 0 else "SECRET"
         name = f"Service {number:02d}"

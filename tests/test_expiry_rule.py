@@ -9,11 +9,13 @@ from datetime import timedelta
 from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, api_key_status
 from models.key_listing import KeyFilter, key_page
+from models.pagination import PageRequest
 from models.sql import is_sqlite
 from tests.harness import Clock
 from tests.jobs_support import keys_make, organization_make
 
 TICK = timedelta(microseconds=1)
+TEN = PageRequest(first=10)
 
 
 async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Clock) -> None:
@@ -42,7 +44,7 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     _, rows = await connection.execute_query(select + expiry.live_sql(mark), [now])
     raw_live = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
     listed = {
-        status: {ids[row.id] for row in (await key_page(organization.id, None, 10, narrow))[0]}
+        status: {ids[row.id] for row in (await key_page(organization.id, TEN, narrow)).items}
         for status in (ApiKeyStatus.EXPIRED, ApiKeyStatus.ACTIVE)
         for narrow in [KeyFilter(now=now, statuses=frozenset({status}))]
     }

@@ -23,11 +23,11 @@ from tests.support import VERIFY_API_KEY, mistyped, unknown_token
 VERIFICATIONS = "keyward_key_verifications_total"
 GRAPHQL = "keyward_graphql_operations_total"
 DEEP_QUERY = (
-    "{ me { organizations { apiKeys { edges { node { "
+    "{ me { organizations { edges { node { apiKeys { edges { node { "
     + "replacedBy { " * 8
     + "id"
     + " }" * 8
-    + " } } } } } }"
+    + " } } } } } } } }"
 )
 
 
@@ -60,6 +60,9 @@ async def test_metrics_is_401_without_the_right_token(api: Api, authorization: s
     assert "keyward_" not in await response.text()
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 async def test_verify_outcomes_are_counted_exactly(api: Api, clock: Clock) -> None:
     # given a valid secret key, two keys that will have expired, and a scrape before
     account = await api.sign_up()
@@ -77,9 +80,9 @@ async def test_verify_outcomes_are_counted_exactly(api: Api, clock: Clock) -> No
     assert (await api.verify(mistyped(valid)))["code"] == "MALFORMED"
     assert (await api.verify(unknown_token()))["code"] == "NOT_FOUND"
     problems = [
-        await api.client.post("/v1/keys/verify", data=b"not json"),
+        await api.client.post("/v1/keys/verify", data=b"not json", headers=JSON),
         await api.client.post("/v1/keys/verify", json={"token": valid}),
-        await api.client.post("/v1/keys/verify", data=b"x" * (65 * 1024)),
+        await api.client.post("/v1/keys/verify", data=b"x" * (65 * 1024), headers=JSON),
     ]
     assert [response.status for response in problems] == [400, 400, 413]
     after = await scrape(api.client)

@@ -14,23 +14,26 @@ from schema.errors import ApiKeyNotFound, InvalidInput, invalid_input
 from schema.types import ApiKey, parse_id
 
 
-@strawberry.input
+@strawberry.input(description="Which key, and its new name.")
 class RenameApiKeyInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The key's ID.")
     name: str = strawberry.field(description="1 to 100 characters; spaces around it are dropped.")
 
 
-@strawberry.type
+@strawberry.type(description="The key was renamed.")
 class ApiKeyRenamed:
-    api_key: ApiKey
+    api_key: ApiKey = strawberry.field(description="The key, with its new name.")
 
 
 RenameApiKeyResult = Annotated[
-    ApiKeyRenamed | ApiKeyNotFound | InvalidInput, strawberry.union("RenameApiKeyResult")
+    ApiKeyRenamed | ApiKeyNotFound | InvalidInput, strawberry.union("RenameApiKeyResult", description="What renameApiKey did.")
 ]
 
 
-async def rename_api_key(info: Info, input: RenameApiKeyInput) -> RenameApiKeyResult:
+async def rename_api_key(
+    info: Info,
+    input: Annotated[RenameApiKeyInput, strawberry.argument(description="The key and its name.")],
+) -> RenameApiKeyResult:
     principal = info.context.require_principal()
     key_id = parse_id(input.id)
     found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)

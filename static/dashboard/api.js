@@ -122,9 +122,11 @@ const ORGANIZATION_FIELDS = `
   }`;
 const ERROR = "... on Error { message }";
 const ERRORS = `${ERROR} ... on InvalidInput { field problems { field message } }`;
-const VIEWER = "user { id email organizations { ...Organization } }";
+const VIEWER = "user { id email organizations(first: 100) { edges { node { ...Organization } } } }";
 
-export const ME = `query Me { me { id email organizations { ...Organization } } } ${ORGANIZATION_FIELDS}`;
+export const ME = `query Me {
+  me { id email organizations(first: 100) { edges { node { ...Organization } } } }
+} ${ORGANIZATION_FIELDS}`;
 
 export const KEYS = `query Keys(
   $id: ID!, $after: String, $search: String, $types: [ApiKeyType!], $statuses: [ApiKeyStatus!]

@@ -201,7 +201,7 @@ let state = { user: null, organizations: [] };
 
 /** Signed in as `user`: show the organization and page the address names, else a default. */
 function enter(user) {
-  state = { user, organizations: [...user.organizations] };
+  state = { user, organizations: user.organizations.edges.map((edge) => edge.node) };
   const route = currentRoute();
   const named = state.organizations.find((o) => o.id === route.organizationId);
   if (named) return showRoute(route);
