@@ -197,7 +197,9 @@ def test_organizations_sign_in_and_errors_in_place(
 
 
 SIGN_UP = """mutation ($input: SignUpInput!) {
-  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } } }
+  signUp(input: $input) {
+    ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } }
+  }
 }"""
 SIGN_IN = """mutation ($input: SignInInput!) { signIn(input: $input) { __typename } }"""
 SIGN_OUT = "mutation { signOut }"

@@ -33,7 +33,9 @@ DESKTOP = (1280, 800)
 VIEWPORTS = [PHONE, (768, 1024), (1024, 768), DESKTOP, (1920, 1080)]
 
 SIGN_UP = """mutation ($input: SignUpInput!) {
-  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } } }
+  signUp(input: $input) {
+    ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } }
+  }
 }"""
 CREATE_ORGANIZATION = """mutation ($input: CreateOrganizationInput!) {
   createOrganization(input: $input) { ... on OrganizationCreated { organization { id } } }

@@ -26,7 +26,8 @@ class ApiKeyRenamed:
 
 
 RenameApiKeyResult = Annotated[
-    ApiKeyRenamed | ApiKeyNotFound | InvalidInput, strawberry.union("RenameApiKeyResult", description="What renameApiKey did.")
+    ApiKeyRenamed | ApiKeyNotFound | InvalidInput,
+    strawberry.union("RenameApiKeyResult", description="What renameApiKey did."),
 ]
 
 
