@@ -49,7 +49,7 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
     if await env.keep_going():
         sign_in_attempts = await sign_in_attempts_purge(
             now=env.now,
-            window_seconds=env.settings.sign_in_window_seconds,
+            window_seconds=env.settings.policies().accounts.sign_in.longest_window_seconds,
             **_sized(env),
             keep_going=env.keep_going,
         )

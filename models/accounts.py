@@ -16,6 +16,7 @@ from models.entities import Membership, Organization, Role, Session, User
 from models.errors import EmailTaken, InvalidCredentials, InvalidInput, Problems
 from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from models.policies import AccountPolicy, KeyPolicy
+from models.text import clean_text, encodable, text_acceptable
 
 DEFAULT_ORGANIZATION_NAME = "My organization"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -35,13 +36,15 @@ def email_key(email: str) -> str:
 
 
 def clean_email(email: str) -> str:
-    email = email.strip()
+    email = clean_text(email, "email", "An email address").strip()
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise InvalidInput("email", "Enter a valid email address.")
     return email
 
 
 def check_password(password: str) -> None:
+    if not encodable(password):
+        raise InvalidInput("password", "A password may not contain unpaired surrogates.")
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
             "password",
@@ -118,7 +121,10 @@ async def user_sign_in(
     policy: AccountPolicy,
 ) -> SignedIn:
     """A new session for the right email and password. A wrong password and an unknown email
-    fail alike, and cost the same argon2 work."""
+    fail alike, and cost the same argon2 work. Text no account can hold (a NUL, an unpaired
+    surrogate) fails alike without reaching the database."""
+    if not (text_acceptable(email) and encodable(password)):
+        raise InvalidCredentials()
     user = await User.get_or_none(email_key=email_key(email))
     ok = await passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok:

@@ -29,6 +29,7 @@ class ApiKeyRow:
     rolled_at: datetime | None
     last_used_at: datetime | None
     replaced_by_id: uuid.UUID | None
+    created_by_key_id: uuid.UUID | None = None
 
     def status(self, now: datetime) -> ApiKeyStatus:
         return api_key_status(self.expires_at, self.rolled_at, now)
@@ -36,7 +37,7 @@ class ApiKeyRow:
 
 _PAGE_COLUMNS = (
     "id, organization_id, name, type, is_default, start, token, created_at, expires_at,"
-    " rolled_at, last_used_at, replaced_by_id"
+    " rolled_at, last_used_at, replaced_by_id, created_by_key_id"
 )
 
 
@@ -76,6 +77,7 @@ async def key_page(
             rolled_at=as_moment(rolled_at),
             last_used_at=as_moment(last_used_at),
             replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
+            created_by_key_id=None if created_by is None else as_uuid(created_by),
         )
         for (
             key_id,
@@ -90,6 +92,7 @@ async def key_page(
             rolled_at,
             last_used_at,
             replaced_by_id,
+            created_by,
         ) in (tuple(row) for row in rows)
     ]
     return keys, int(tuple(counted[0])[0])

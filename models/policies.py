@@ -27,11 +27,20 @@ class KeyPolicy:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SignInLimits:
-    """Brute-force limits: failures counted per email and per client address in a window."""
+    """Brute-force limits, after ASVS: the short lock counts failures per (email, client
+    address), so one attacker cannot lock a user out from elsewhere; per email across all
+    addresses only at a much higher bar over a longer window; per address across emails."""
 
-    max_failures_per_email: int = 10
+    max_failures_per_email_and_address: int = 10
     max_failures_per_address: int = 100
     window_seconds: int = 900
+    max_failures_per_email: int = 100
+    email_window_seconds: int = 3_600
+
+    @property
+    def longest_window_seconds(self) -> int:
+        """How long an attempt counts toward some limit (the purge keeps it that long)."""
+        return max(self.window_seconds, self.email_window_seconds)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

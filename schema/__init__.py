@@ -20,7 +20,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.availability import DatabaseUnavailable
+from schema.cost import cost_limit
 from schema.errors import MaskUnexpectedErrors
+from schema.expensive import OneExpensiveMutation
 from schema.guard import GuardedSchema
 from schema.mutations import Mutation
 from schema.query import Query
@@ -37,10 +39,14 @@ CACHE_SIZE = 256
 _LIMIT_RULES = [
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    OneExpensiveMutation,
 ]
+DEFAULT_MAX_COST = 10_000
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, max_cost: int = DEFAULT_MAX_COST
+) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         DatabaseUnavailable,  # after the masking: it must see the original error
@@ -48,6 +54,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        cost_limit(max_cost),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -21,7 +21,11 @@ CORS_MAX_AGE_SECONDS = 600
 
 
 def setup_routes(app: web.Application, settings: Settings) -> None:
-    view = GraphQLView(schema=build_schema(introspection=settings.graphql_introspection))
+    view = GraphQLView(
+        schema=build_schema(
+            introspection=settings.graphql_introspection, max_cost=settings.graphql_max_cost
+        )
+    )
     app.router.add_get("/graphql", view)
     app.router.add_post("/graphql", view)
     app.router.add_post("/v1/keys/verify", verify_key)
