@@ -142,6 +142,8 @@ class Settings:
                     max_failures_per_email=self.sign_in_max_failures_per_email,
                     email_window_seconds=self.sign_in_email_window_seconds,
                 ),
+                max_organizations_per_user=self.max_organizations_per_user,
+                sign_up_max_per_address_per_hour=self.sign_up_max_per_address_per_hour,
             ),
         )
 

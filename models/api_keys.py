@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import expiry, tokens
@@ -87,6 +88,15 @@ def _creator(access: OrganizationAccess) -> uuid.UUID | None:
     return principal.key_id if isinstance(principal, KeyPrincipal) else None
 
 
+async def _existing_creator(access: OrganizationAccess) -> uuid.UUID | None:
+    """`_creator`, when that key still exists (a roll inserts inside its transaction, where a
+    failed insert cannot simply be retried)."""
+    creator = _creator(access)
+    if creator is None or not await ApiKey.exists(id=creator):
+        return None
+    return creator
+
+
 async def api_key_create(
     *,
     access: OrganizationAccess,
@@ -119,7 +129,14 @@ async def api_key_create(
         is_default=False,
         created_by_key_id=_creator(access),
     )
-    await key.save(force_create=True)
+    try:
+        await key.save(force_create=True)
+    except IntegrityError:
+        if key.created_by_key_id is None:
+            raise
+        # The acting key was deleted while this request ran: nothing left to point at.
+        key.created_by_key_id = None
+        await key.save(force_create=True)
     return key, token
 
 
@@ -199,7 +216,7 @@ async def api_key_roll(
         now=now,
         policy=policy,
         is_default=old.is_default,
-        created_by_key_id=_creator(access.organization),
+        created_by_key_id=await _existing_creator(access.organization),
     )
     try:
         async with in_transaction():

@@ -50,6 +50,10 @@ class AccountPolicy:
     token_prefix: str = ""
     session_ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS
     sign_in: SignInLimits = field(default_factory=SignInLimits)
+    # Organizations one user may belong to: each multiplies what `me` can ask for.
+    max_organizations_per_user: int = 50
+    # Sign-ups from one client address within an hour.
+    sign_up_max_per_address_per_hour: int = 20
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -44,44 +44,22 @@ class CostLimitExceeded(CodedError):
     code = "COST_LIMIT"
 
 
+# A literal longer than this counts as this: still far over any limit, and int() of a
+# 5,000-digit literal would raise.
+_HUGE = 10**18
+
+
 class _Walk:
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
-        limit: int,
     ) -> None:
-        self.schema, self.fragments, self.variables, self.limit = (
-            schema,
-            fragments,
-            variables,
-            limit,
-        )
-
-    def selections(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: GraphQLNamedType | None,
-        seen: frozenset[str],
-    ) -> Iterator[tuple[FieldNode, GraphQLNamedType | None]]:
-        """The fields of a selection set, fragments expanded (each spread once per path)."""
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection, parent
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                inner = parent if condition is None else self.schema.get_type(condition.name.value)
-                yield from self.selections(selection.selection_set, inner, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                inner = self.schema.get_type(fragment.type_condition.name.value)
-                yield from self.selections(fragment.selection_set, inner, seen | {name})
+        self.schema, self.fragments, self.variables = schema, fragments, variables
+        # A fragment's cost does not depend on where it is spread: computed once, so fragments
+        # spreading fragments cannot make the walk exponential.
+        self.fragment_costs: dict[str, int] = {}
 
     def multiplier(self, node: FieldNode, definition: GraphQLField | None) -> int:
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
@@ -92,13 +70,13 @@ class _Walk:
             if name in given:
                 literal = given[name]
                 if isinstance(literal, IntValueNode):
-                    value = int(literal.value)
+                    value = _HUGE if len(literal.value) > 18 else int(literal.value)
                 elif isinstance(literal, VariableNode):
                     value = self.variables.get(literal.name.value)
             else:
                 value = definition.args[name].default_value
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
+                return min(value, _HUGE)
         return 1
 
     def cost(
@@ -107,17 +85,37 @@ class _Walk:
         parent: GraphQLNamedType | None,
         seen: frozenset[str],
     ) -> int:
+        if selection_set is None:
+            return 0
         total = 0
-        for node, owner in self.selections(selection_set, parent, seen):
-            definition = None
-            if isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
-                definition = owner.fields.get(node.name.value)
-            child = None if definition is None else get_named_type(definition.type)
-            inner = self.cost(node.selection_set, child, seen) if node.selection_set else 0
-            total += 1 + self.multiplier(node, definition) * inner
-            if total > self.limit:  # enough to refuse; stop before a deep product grows huge
-                return total
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                definition = None
+                if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+                    definition = parent.fields.get(selection.name.value)
+                child = None if definition is None else get_named_type(definition.type)
+                inner = self.cost(selection.selection_set, child, seen)
+                total += 1 + self.multiplier(selection, definition) * inner
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner_type = (
+                    parent if condition is None else self.schema.get_type(condition.name.value)
+                )
+                total += self.cost(selection.selection_set, inner_type, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment_cost(selection.name.value, seen)
         return total
+
+    def fragment_cost(self, name: str, seen: frozenset[str]) -> int:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in seen:  # cycles are refused by validation anyway
+            return 0
+        if name not in self.fragment_costs:
+            fragment_type = self.schema.get_type(fragment.type_condition.name.value)
+            self.fragment_costs[name] = self.cost(
+                fragment.selection_set, fragment_type, seen | {name}
+            )
+        return self.fragment_costs[name]
 
 
 def document_cost(
@@ -125,15 +123,14 @@ def document_cost(
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any] | None,
-    limit: int,
 ) -> int:
-    """The operation's cost (stopping once past `limit`)."""
+    """The operation's cost: the most nodes it may ask for."""
     root = {
         OperationType.QUERY: schema.query_type,
         OperationType.MUTATION: schema.mutation_type,
         OperationType.SUBSCRIPTION: schema.subscription_type,
     }[operation.operation]
-    walk = _Walk(schema, fragments, variables or {}, limit)
+    walk = _Walk(schema, fragments, variables or {})
     return walk.cost(operation.selection_set, root, frozenset())
 
 
@@ -161,14 +158,14 @@ def cost_limit(max_cost: int) -> Callable[[], SchemaExtension]:
                 }
                 if len(chosen) == 1:
                     cost = document_cost(
-                        context.schema._schema, chosen[0], fragments, context.variables, max_cost
+                        context.schema._schema, chosen[0], fragments, context.variables
                     )
                     if cost > max_cost:
                         context.result = ExecutionResult(
                             data=None,
                             errors=[
                                 CostLimitExceeded(
-                                    f"This document asks for about {cost:,} nodes or more; at "
+                                    f"This document may ask for {cost:,} nodes; at "
                                     f"most {max_cost:,} are allowed. Ask for smaller pages "
                                     "(first/last) or fewer fields.",
                                     cost=cost,

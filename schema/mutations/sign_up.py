@@ -8,8 +8,10 @@ import strawberry
 
 from models import errors
 from models.accounts import user_sign_up
+from models.sign_up_limits import TooManySignUps
 from schema.context import Info
 from schema.errors import EmailTaken, InvalidInput, invalid_input
+from schema.mutations.sign_in import TooManyAttemptsError
 from schema.mutations.signed_in import SignedIn, signed_in
 
 
@@ -22,7 +24,9 @@ class SignUpInput:
     )
 
 
-SignUpResult = Annotated[SignedIn | EmailTaken | InvalidInput, strawberry.union("SignUpResult")]
+SignUpResult = Annotated[
+    SignedIn | EmailTaken | InvalidInput | TooManyAttemptsError, strawberry.union("SignUpResult")
+]
 
 
 async def sign_up(info: Info, input: SignUpInput) -> SignUpResult:
@@ -36,9 +40,14 @@ async def sign_up(info: Info, input: SignUpInput) -> SignUpResult:
             passwords=context.passwords,
             policy=context.policies.accounts,
             key_policy=context.policies.keys,
+            client_address=context.client_address,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)
     except errors.EmailTaken as error:
         return EmailTaken(message=error.message)
+    except TooManySignUps as error:
+        return TooManyAttemptsError(
+            message=error.message, retry_after_seconds=error.retry_after_seconds
+        )
     return signed_in(result)
