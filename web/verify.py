@@ -5,13 +5,13 @@ Errors are RFC 9457 problem documents; a good or bad key is a 200 with `valid` a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from models.key_verification import Verification, api_key_verify
 from models.tokens import MAX_TOKEN_LENGTH
+from web.bodies import BadBody, json_object
 from web.problems import problem
 from web.state import CLOCK
 
@@ -32,14 +32,14 @@ def _verification_body(result: Verification) -> dict[str, Any]:
 
 async def verify_key(request: web.Request) -> web.Response:
     try:
-        body = json.loads(await request.read())
+        body = json_object(await request.read())
     except web.HTTPRequestEntityTooLarge:
         return problem(
             413, "Content Too Large", f"The body is larger than {request.client_max_size:,} bytes."
         )
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, "Bad Request", "The body must be a JSON object.")
-    key = body.get("key") if isinstance(body, dict) else None
+    except BadBody as error:
+        return problem(400, "Bad Request", error.message)
+    key = body.get("key")
     if not isinstance(key, str):
         return problem(400, "Bad Request", 'The body needs a string "key".')
     if len(key) > MAX_TOKEN_LENGTH:
