@@ -1,0 +1,62 @@
+"""tortoise's asyncpg client with bounded waits around each connection, so that a database that
+stops answering fails a request within the README's bound instead of holding it.
+
+- Taking a connection from the pool waits at most the connect timeout: when every pooled
+  connection hangs on a black-holed database, a new request gets its 503 instead of queueing.
+- Giving a connection back after a failure is not awaited: asyncpg first waits for the server to
+  confirm the cancelled query (over a new connection, which a dead network never opens), then
+  resets the connection. That happens in the background, bounded by the same timeout, and the
+  request answers at once. After a success the release is awaited as before.
+
+Transactions take their connection through tortoise's own path and are bounded by the command
+timeout only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+import asyncpg
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.client import PoolConnectionWrapper
+
+_releasing: set[asyncio.Task[None]] = set()
+
+
+class _BoundedPoolConnection(PoolConnectionWrapper[asyncpg.Connection]):
+    async def __aenter__(self) -> asyncpg.Connection:
+        await self.ensure_connection()
+        client = cast(BoundedAsyncpgClient, self.client)
+        assert client._pool is not None  # made by ensure_connection
+        self.connection = await client._pool.acquire(timeout=client.wait_seconds)
+        return self.connection
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        client = cast(BoundedAsyncpgClient, self.client)
+        assert client._pool is not None
+        release = client._pool.release(self.connection, timeout=client.wait_seconds)
+        if exc_type is None:
+            await release
+            return
+        task = asyncio.ensure_future(release)
+        _releasing.add(task)
+        task.add_done_callback(_released)
+
+
+def _released(task: asyncio.Task[None]) -> None:
+    _releasing.discard(task)
+    if not task.cancelled():
+        task.exception()  # a failed release terminates the connection; nothing to report
+
+
+class BoundedAsyncpgClient(AsyncpgDBClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wait_seconds: float = float(kwargs.get("timeout") or 2)
+
+    def acquire_connection(self) -> Any:
+        return _BoundedPoolConnection(self, self._pool_init_lock)
+
+
+client_class = BoundedAsyncpgClient
