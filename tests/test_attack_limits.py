@@ -45,14 +45,14 @@ PER_EMAIL_LIMIT = 20
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        max_organizations_per_user=ORGANIZATION_LIMIT,
-        sign_up_max_per_address_per_hour=SIGN_UP_LIMIT,
-        sign_in_max_failures_per_email=PER_EMAIL_LIMIT,
-        trusted_proxy_hops=1,
-        **FAST_PASSWORDS,  # type: ignore[arg-type]
-    )
+    limits: dict[str, Any] = {
+        **FAST_PASSWORDS,
+        "max_organizations_per_user": ORGANIZATION_LIMIT,
+        "sign_up_max_per_address_per_hour": SIGN_UP_LIMIT,
+        "sign_in_max_failures_per_email": PER_EMAIL_LIMIT,
+        "trusted_proxy_hops": 1,
+    }
+    return Settings(database_url=database_url, **limits)
 
 
 async def test_a_document_over_the_cost_limit_is_refused_with_its_cost(api: Api) -> None:
