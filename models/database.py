@@ -16,6 +16,7 @@ from tortoise.exceptions import DBConnectionError
 
 from models import migrator
 from models.db_config import DEFAULT_CONNECT_TIMEOUT_MS, tortoise_config
+from models.sqlite_readers import readers_close
 
 
 async def database_open(
@@ -67,6 +68,9 @@ def database_entered(database: TortoiseContext) -> Iterator[None]:
 
 
 async def database_close(ctx: TortoiseContext) -> None:
+    with database_entered(ctx):
+        for connection in ctx.connections.all():
+            await readers_close(connection)
     await ctx.close_connections()
 
 
