@@ -1,7 +1,8 @@
 """Every database failure is a 503 within a documented bound, never a 500, and the API recovers
 by itself: faults injected by a TCP proxy the test runs between keyward and PostgreSQL (packets
-dropped, a stalled connection, connections reset, also under concurrent load); and the driver's
-errors, class by class, are recognised as "unavailable".
+dropped, a stalled connection, connections reset, also under concurrent load); a database that
+refuses connections while its backends are terminated under load (on a PostgreSQL server of the
+test's own); and the driver's errors, class by class, are recognised as "unavailable".
 
 The bounds (README, "When the database is away"): `/readyz` within 0.8 s; any request within
 DB_CONNECT_TIMEOUT_MS to open a connection, or DB_STATEMENT_TIMEOUT_MS + 1 s on an open one.
@@ -13,7 +14,7 @@ import asyncio
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,10 +22,18 @@ import asyncpg
 import pytest
 from tortoise.exceptions import DBConnectionError, OperationalError
 
-from models.database import database_unavailable
+from models.database import database_close, database_open, database_unavailable
 from server import create_app
 from settings import Settings
-from tests.harness import FAST_PASSWORDS, ON_POSTGRES, Api, Clock, postgres_empty
+from tests.harness import (
+    FAST_PASSWORDS,
+    ON_POSTGRES,
+    Api,
+    Clock,
+    postgres_empty,
+    postgres_execute,
+)
+from tests.postgres_server import PostgresServer, postgres_bin
 from tests.tcp_proxy import TcpProxy
 
 STATEMENT_TIMEOUT_MS = 1_000
@@ -211,4 +220,60 @@ async def test_reset_connections_are_503_at_once_even_under_load(
     _assert_unavailable_in_time(answers)
     assert max(seconds for seconds, _, _ in answers.values()) < 1.5, answers
     proxy.resume()
+    await _recovers(api, token)
+
+
+# -- a database that refuses connections, on a PostgreSQL server of the test's own --
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[PostgresServer]:
+    bin_dir = postgres_bin()
+    if not ON_POSTGRES or bin_dir is None:
+        pytest.skip("needs the PostgreSQL pass and PostgreSQL's binaries")
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+async def test_refused_connections_and_terminated_backends_are_503_under_load(
+    own_postgres: PostgresServer, aiohttp_client: Any, clock: Clock
+) -> None:
+    # given an API on a database of its own, with a key, verifying under load
+    admin = own_postgres.url
+    await postgres_execute(admin, "DROP DATABASE IF EXISTS keyward")
+    await postgres_execute(admin, "CREATE DATABASE keyward")
+    url = admin.rsplit("/", 1)[0] + "/keyward"
+    await database_close(await database_open(url, create_schema=True))
+    settings = Settings(database_url=url, **FAST_PASSWORDS)  # type: ignore[arg-type]
+    api = Api(await aiohttp_client(create_app(settings, clock=clock)))
+    account = await api.sign_up()
+    _, token = await api.create_key(account)
+
+    async def request(n: int) -> int:
+        if n % 2:
+            return (await api.client.post("/v1/keys/verify", json={"key": token})).status
+        status, body = await api.raw(ORGANIZATION, token=token)
+        if status != 200:
+            assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
+        return status
+
+    # when the database stops accepting connections and its backends are terminated mid-load
+    load = [asyncio.ensure_future(request(n)) for n in range(40)]
+    await postgres_execute(admin, "ALTER DATABASE keyward ALLOW_CONNECTIONS false")
+    await postgres_execute(
+        admin,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'keyward'",
+    )
+    during = Counter(await asyncio.gather(*load))
+    after = await _answers(api, token)
+    # then every answer is a 200 or a 503, and once refused, a 503 at once
+    assert set(during) <= {200, 503}, during
+    _assert_unavailable_in_time(after)
+    assert max(seconds for seconds, _, _ in after.values()) < 1.5, after
+    # and when it accepts connections again, the API recovers without a restart
+    await postgres_execute(admin, "ALTER DATABASE keyward ALLOW_CONNECTIONS true")
     await _recovers(api, token)
