@@ -1,5 +1,6 @@
-"""Sign-in brute force: 10 failures per email in 15 minutes, a per-address limit on top,
-counted in the database so that every API process agrees."""
+"""Sign-in brute force: 10 failures per (email, client address) in 15 minutes, a per-address
+limit on top (the per-email limit across addresses: tests/test_attack_limits.py), counted in the
+database so that every API process agrees. Every request here comes from one address."""
 
 from __future__ import annotations
 
