@@ -12,16 +12,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import expiry, tokens
-from models.access import KeyAccess, OrganizationAccess, Permission
+from models.access import KeyAccess, KeyPrincipal, OrganizationAccess, Permission
 from models.clock import as_utc
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
 from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
+from models.text import clean_text
 
 MAX_NAME_LENGTH = 100
 MAX_SEARCH_LENGTH = 100  # a name is at most MAX_NAME_LENGTH; a pasted token is shorter
@@ -34,7 +36,7 @@ _TOKEN_KIND = {
 
 
 def clean_name(name: str, field: str) -> str:
-    name = name.strip()
+    name = clean_text(name, field).strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
         raise InvalidInput(field, f"A name needs 1 to {MAX_NAME_LENGTH} characters.")
     return name
@@ -63,6 +65,7 @@ def _new_key(
     now: datetime,
     policy: KeyPolicy,
     is_default: bool,
+    created_by_key_id: uuid.UUID | None = None,
 ) -> tuple[ApiKey, str]:
     token = tokens.generate(_TOKEN_KIND[type], policy.token_prefix)
     key = ApiKey(
@@ -75,8 +78,24 @@ def _new_key(
         token=token if type is ApiKeyType.PUBLIC else None,
         created_at=now,
         expires_at=expires_at,
+        created_by_key_id=created_by_key_id,
     )
     return key, token
+
+
+def _creator(access: OrganizationAccess) -> uuid.UUID | None:
+    """The key acting, when a key (not a person) creates or rolls one."""
+    principal = access.principal
+    return principal.key_id if isinstance(principal, KeyPrincipal) else None
+
+
+async def _existing_creator(access: OrganizationAccess) -> uuid.UUID | None:
+    """`_creator`, when that key still exists (a roll inserts inside its transaction, where a
+    failed insert cannot simply be retried)."""
+    creator = _creator(access)
+    if creator is None or not await ApiKey.exists(id=creator):
+        return None
+    return creator
 
 
 async def api_key_create(
@@ -89,7 +108,7 @@ async def api_key_create(
     policy: KeyPolicy,
 ) -> tuple[ApiKey, str]:
     """A new key and its token: the only moment a secret token exists outside its holder.
-    Every bad field is reported at once."""
+    Every bad field is reported at once. A key made by a key records its creator."""
     access.demand(Permission.MANAGE_KEYS)
     problems = Problems()
     try:
@@ -109,8 +128,16 @@ async def api_key_create(
         now=now,
         policy=policy,
         is_default=False,
+        created_by_key_id=_creator(access),
     )
-    await key.save(force_create=True)
+    try:
+        await key.save(force_create=True)
+    except IntegrityError:
+        if key.created_by_key_id is None:
+            raise
+        # The acting key was deleted while this request ran: nothing left to point at.
+        key.created_by_key_id = None
+        await key.save(force_create=True)
     return key, token
 
 
@@ -197,6 +224,7 @@ async def api_key_roll(
         now=now,
         policy=policy,
         is_default=old.is_default,
+        created_by_key_id=await _existing_creator(access.organization),
     )
     try:
         async with in_transaction():

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from models import expiry
 from models.entities import ApiKey, Session, SignInAttempt
@@ -34,13 +35,50 @@ KeepGoing = Callable[[], Awaitable[bool]]
 
 async def _in_batches(statement: Callable[[], Awaitable[int]], keep_going: KeepGoing | None) -> int:
     """Run `statement` until it touches no row (not merely fewer than a batch: a concurrent run
-    may have taken part of ours, and rows may remain) or `keep_going` says stop."""
+    may have taken part of ours, and rows may remain) or `keep_going` says stop. Each statement
+    runs under `_one_at_a_time`."""
     total = 0
     while True:
-        count = await statement()
+        count = await _one_at_a_time(statement)
         total += count
         if count == 0 or (keep_going is not None and not await keep_going()):
             return total
+
+
+# The jobs' statements lock api_key rows (and, through ON DELETE SET NULL, the rows that point
+# at them) in whatever order each plan visits them; two jobs in two workers once deadlocked on
+# PostgreSQL under roll load. Every housekeeping statement first takes this transaction-level
+# advisory lock, so they lock rows one statement at a time, in one order; a deadlock with other
+# work (a roll) is retried once, as PostgreSQL advises.
+HOUSEKEEPING_LOCK = 0x6B657977  # "keyw"
+DEADLOCK_RETRIES = 1
+
+
+async def _one_at_a_time(statement: Callable[[], Awaitable[int]]) -> int:
+    if ApiKey._meta.db.capabilities.dialect == "sqlite":  # one writer at a time already
+        return await statement()
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            async with in_transaction() as connection:
+                await connection.execute_query(
+                    "SELECT pg_advisory_xact_lock($1)", [HOUSEKEEPING_LOCK]
+                )
+                return await statement()
+        except Exception as error:
+            if attempt == DEADLOCK_RETRIES or not deadlocked(error):
+                raise
+    raise AssertionError("unreachable")
+
+
+def deadlocked(error: BaseException | None) -> bool:
+    """Whether PostgreSQL chose this statement as a deadlock's victim (SQLSTATE 40P01)."""
+    for _ in range(8):
+        if error is None:
+            return False
+        if getattr(error, "sqlstate", None) == "40P01":
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _first_ids(
@@ -93,7 +131,8 @@ async def api_keys_purge_expired(
     size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
-        count, _ = await db.execute_query(_PURGE_POSTGRES, [cutoff, size])
+        # `ApiKey._meta.db` again: inside `_one_at_a_time` it is the locked transaction's.
+        count, _ = await ApiKey._meta.db.execute_query(_PURGE_POSTGRES, [cutoff, size])
         return int(count)
 
     return await _in_batches(batch, keep_going)
