@@ -35,9 +35,11 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from models.pagination import DEFAULT_PAGE_SIZE
 from schema.errors import CodedError
 
 MULTIPLIERS = ("first", "last")
+# What a connection returns when asked for neither `first` nor `last` (models.pagination).
 
 
 class CostLimitExceeded(CodedError):
@@ -63,6 +65,12 @@ class _Walk:
 
     def multiplier(self, node: FieldNode, definition: GraphQLField | None) -> int:
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
+        if definition is not None and not set(MULTIPLIERS) & set(given):
+            if any(name in definition.args for name in MULTIPLIERS):
+                # A connection asked for neither end gives its default page.
+                defaults = [definition.args[name].default_value for name in MULTIPLIERS]
+                sized = [d for d in defaults if isinstance(d, int) and d > 0]
+                return sized[0] if sized else DEFAULT_PAGE_SIZE
         for name in MULTIPLIERS:
             if definition is None or name not in definition.args:
                 continue

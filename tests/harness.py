@@ -194,8 +194,8 @@ mutation SignUp($input: SignUpInput!) {{
     __typename
     ... on SignedIn {{
       sessionToken
-      user {{ id email organizations {{ edges {{ node {{ id name viewerRole
-        apiKeys {{ edges {{ node {{ {API_KEY_FIELDS} }} }} }} }} }} }} }}
+      user {{ id email organizations(first: 1) {{ edges {{ node {{ id name viewerRole
+        apiKeys(first: 5) {{ edges {{ node {{ {API_KEY_FIELDS} }} }} }} }} }} }} }}
     }}
     ... on Error {{ message }}
     ... on InvalidInput {{ field }}

@@ -143,6 +143,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
             "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
         ),
     ),
 }
