@@ -15,15 +15,23 @@ from urllib.parse import urlsplit, urlunsplit
 from models import tokens
 from models.policies import (
     DEFAULT_GRACE_SECONDS,
+    DEFAULT_INVITATION_TTL_SECONDS,
+    DEFAULT_PUBLIC_URL,
     DEFAULT_SESSION_TTL_SECONDS,
     MAX_GRACE_SECONDS,
     AccountPolicy,
     KeyPolicy,
+    MailPolicy,
     Policies,
     SignInLimits,
+    TeamPolicy,
 )
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")  # never "*", no path
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\[\]:-]+(?:/[A-Za-z0-9._~/-]*)?")
+_MAIL_FROM = re.compile(r"(?:[^<>\r\n]*<)?[^@\s<>]+@[^@\s<>]+(?:>)?")
+# An invitation lives between an hour and 30 days.
+INVITATION_TTL_RANGE = (3_600, 2_592_000)
 
 
 class SettingsError(ValueError):
@@ -60,6 +68,12 @@ class Settings:
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
     password_time_cost: int = 3
     password_memory_kib: int = 65_536
+    # Mail (invitations, password resets): nothing is mailed while smtp_url is empty. The URL
+    # may carry a password: never shown in a repr or a log.
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "keyward <keyward@localhost>"
+    public_url: str = DEFAULT_PUBLIC_URL
+    invitation_ttl_seconds: int = DEFAULT_INVITATION_TTL_SECONDS
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -85,14 +99,39 @@ class Settings:
                 )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
+        self._check_mail()
+
+    def _check_mail(self) -> None:
+        if self.smtp_url:
+            parts = urlsplit(self.smtp_url)
+            try:
+                parts.port  # noqa: B018 (raises on a bad port)
+            except ValueError:
+                raise SettingsError("SMTP_URL has a bad port") from None
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise SettingsError(
+                    "SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465"
+                )
+        if not _MAIL_FROM.fullmatch(self.mail_from.strip()):
+            raise SettingsError("MAIL_FROM must be an address, such as keyward <no-reply@x.org>")
+        if not _PUBLIC_URL.fullmatch(self.public_url) or self.public_url.endswith("/"):
+            raise SettingsError(
+                "PUBLIC_URL must be the dashboard's http(s) address, without a trailing slash"
+            )
+        low, high = INVITATION_TTL_RANGE
+        if not low <= self.invitation_ttl_seconds <= high:
+            raise SettingsError(f"INVITATION_TTL_SECONDS must lie between {low} and {high}")
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{name}={getattr(self, name)!r}"
             for name in self.__dataclass_fields__
-            if name != "database_url"
+            if name not in ("database_url", "smtp_url")
         )
-        return f"Settings(database_url={redact_url(self.database_url)!r}, {shown})"
+        return (
+            f"Settings(database_url={redact_url(self.database_url)!r}, "
+            f"smtp_url={redact_url(self.smtp_url)!r}, {shown})"
+        )
 
     def policies(self) -> Policies:
         """The domain's policies, built once at start and handed over whole."""
@@ -108,6 +147,11 @@ class Settings:
                     max_failures_per_address=self.sign_in_max_failures_per_address,
                     window_seconds=self.sign_in_window_seconds,
                 ),
+            ),
+            teams=TeamPolicy(
+                token_prefix=self.token_prefix,
+                invitation_ttl_seconds=self.invitation_ttl_seconds,
+                mail=MailPolicy(enabled=bool(self.smtp_url), public_url=self.public_url),
             ),
         )
 
@@ -132,6 +176,7 @@ class Settings:
             ("sign_in_max_failures_per_address", int),
             ("sign_in_window_seconds", int),
             ("trusted_proxy_hops", int),
+            ("invitation_ttl_seconds", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:
@@ -143,6 +188,9 @@ class Settings:
             values["database_url"] = env["DATABASE_URL"]
         if "TOKEN_PREFIX" in env:
             values["token_prefix"] = env["TOKEN_PREFIX"]
+        for name in ("smtp_url", "mail_from", "public_url"):
+            if name.upper() in env:
+                values[name] = env[name.upper()].strip()
         if "CORS_ORIGINS" in env:
             origins = (origin.strip() for origin in env["CORS_ORIGINS"].split(","))
             values["cors_origins"] = tuple(origin for origin in origins if origin)

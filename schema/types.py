@@ -19,6 +19,12 @@ from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
 from schema.context import Info
 from schema.errors import BadUserInput
+from schema.teams import (
+    Invitation,
+    MemberConnection,
+    organization_invitations,
+    organization_members,
+)
 
 # The domain's enums are the schema's enums (strawberry registers the classes themselves).
 strawberry.enum(ApiKeyType)
@@ -203,6 +209,16 @@ class Organization:
             total_count=page.total_count,
         )
 
+    members: MemberConnection = strawberry.field(
+        resolver=organization_members,
+        description="The organization's members, earliest to join first; first ≤ 100.",
+    )
+    invitations: list[Invitation] = strawberry.field(
+        resolver=organization_invitations,
+        description="The organization's invitations with `status` (pending by default; null "
+        "for all), newest first.",
+    )
+
 
 @strawberry.type
 class User:
@@ -222,8 +238,10 @@ class User:
             principal=principal,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Your organizations; empty for anyone else's account.")
     async def organizations(self) -> list[Organization]:
+        if self.principal.user_id != uuid.UUID(self.id):
+            return []
         accesses = await user_organization_accesses(self.principal)
         return [Organization.from_access(access) for access in accesses]
 
