@@ -169,8 +169,8 @@ class SignInAttempt(Model):
 
 
 class Invitation(Model):
-    """An invitation to join an organization with a role. Only the token's digest is kept; its
-    status is decided from the timestamps, like a key's."""
+    """An invitation to join an organization with a role. Only the token's digest is kept, and
+    its status is decided from the timestamps, like a key's."""
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
@@ -215,7 +215,7 @@ class PasswordReset(Model):
 
 
 class OutboxMessage(Model):
-    """A side effect waiting to leave (a mail today; webhooks can reuse it): written in the same
+    """A side effect waiting to leave (a mail today, webhooks may reuse it): written in the same
     transaction as the change that causes it, delivered by a job, deleted once delivered.
 
     `next_attempt_at` is also the claim: a worker moves it forward with a conditional UPDATE

@@ -92,7 +92,7 @@ async def invitation_create(
             email_key=key,
             role=role,
             digest=tokens.digest(token),
-            invited_by_id=inviter_id,
+            invited_by=inviter,
             created_at=now,
             expires_at=expires_at,
         )

@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.access import OrganizationAccess, Permission, user_of
-from models.entities import Membership, Organization, Role
+from models.entities import Membership, Role
 from models.errors import InvalidInput, LastOwner, MemberNotFound
 from models.sql import is_sqlite, numbered
 
@@ -75,7 +75,9 @@ async def _guarded(sql: str, organization_id: uuid.UUID, params: list[object]) -
     two statements demoting two different owners would each count two owners (write skew)."""
     async with in_transaction() as connection:
         if not is_sqlite(connection):
-            await Organization.filter(id=organization_id).select_for_update().values_list("id")
+            await connection.execute_query(
+                "SELECT id FROM organization WHERE id = $1 FOR UPDATE", [str(organization_id)]
+            )
             sql = numbered(sql)
         count, _ = await connection.execute_query(sql, params)
         return int(count)

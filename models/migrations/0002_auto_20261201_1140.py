@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'invitation', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'email_key'])], 'pk_attr': 'id', 'table_description': "An invitation to join an organization with a role. Only the token's digest is kept; its"},
+            options={'table': 'invitation', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'email_key'])], 'pk_attr': 'id', 'table_description': "An invitation to join an organization with a role. Only the token's digest is kept, and"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('last_error', fields.CharField(null=True, max_length=200)),
                 ('failed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'outbox', 'app': 'models', 'indexes': [Index(fields=['failed_at', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'A side effect waiting to leave (a mail today; webhooks can reuse it): written in the same'},
+            options={'table': 'outbox', 'app': 'models', 'indexes': [Index(fields=['failed_at', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'A side effect waiting to leave (a mail today, webhooks may reuse it): written in the same'},
             bases=['Model'],
         ),
         ops.CreateModel(
