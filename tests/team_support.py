@@ -219,7 +219,7 @@ class Inbox:
     messages: list[Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(  # aiosmtpd calls its hooks by these names
         self, server: SMTP, session: SmtpSession, envelope: Envelope
     ) -> str:
         content = envelope.original_content or b""

@@ -209,16 +209,17 @@ async def test_two_owners_removing_each_other_at_once(api: Api) -> None:
         first = await api.sign_up()
         second = await join(api, first, "OWNER")
 
-        async def remove(actor_session: str, user_id: str) -> str:
+        async def remove(actor_session: str, user_id: str, organization_id: str) -> str:
             data = await api.query(
                 REMOVE_MEMBER,
-                {"input": {"organizationId": first.organization_id, "userId": user_id}},
+                {"input": {"organizationId": organization_id, "userId": user_id}},
                 token=actor_session,
             )
             return str(data["removeMember"]["__typename"])
 
         results = await asyncio.gather(
-            remove(first.session, second.user_id), remove(second.session, first.user_id)
+            remove(first.session, second.user_id, first.organization_id),
+            remove(second.session, first.user_id, first.organization_id),
         )
         # then exactly one is removed: the other request met the last owner, or, already
         # removed by the time it looked, found no such organization for its sender
