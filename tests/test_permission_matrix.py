@@ -293,7 +293,7 @@ DOCUMENTS = {
     ),
     "deleteOrganization": (
         "mutation Q($id: ID!) { deleteOrganization(input: "
-        '{id: $id, confirmName: "My organization"}) { __typename } }"
+        '{id: $id, confirmName: "My organization"}) { __typename } }'
     ),
     "changePassword": (
         'mutation Q { changePassword(input: {currentPassword: "not the password", '
