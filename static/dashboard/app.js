@@ -15,6 +15,10 @@ import {
 import { openDialog } from "./dialog.js";
 import { field, formError, h, onSubmit } from "./dom.js";
 import { showKeys } from "./keys.js";
+import { showAccount, showForgotPassword, showResetPassword } from "./account.js";
+import { captureLinks, pendingInvitation, showInvitation } from "./invitation.js";
+import { showMembers } from "./members.js";
+import { showGeneral } from "./settings.js";
 
 const root = document.getElementById("app");
 
@@ -24,7 +28,16 @@ onSessionEnded((notice) => {
 });
 
 async function boot() {
-  if (!session.token()) return showAuth();
+  const link = captureLinks();
+  if (link.reset) {
+    return showResetPassword(root, link.reset, { done: (notice) => showAuth({ notice }) });
+  }
+  if (!session.token()) {
+    if (!link.invitation) return showAuth();
+    return showAuth({
+      notice: "Sign in, or create an account, with the invited email to accept the invitation.",
+    });
+  }
   root.replaceChildren(h("p", { class: "loading" }, "Loading…"));
   try {
     const { me } = await graphql(ME);
@@ -57,6 +70,11 @@ function showAuth({ notice = null, mode = "signIn" } = {}) {
       field({ label: "Password", name: "password", input: passwordInput("current-password") }),
       h("button", { type: "submit", class: "primary wide" }, "Sign in"),
       formError(),
+      h(
+        "button",
+        { type: "button", class: "ghost wide", onclick: () => showForgotPassword(root, { back: () => showAuth() }) },
+        "Forgot password?",
+      ),
     ),
     async (data) => {
       const input = { email: data.get("email"), password: data.get("password") };
@@ -148,13 +166,22 @@ const logo = () =>
 let state = { user: null, organizations: [] };
 
 function enter(user) {
+  if (pendingInvitation()) {
+    return showInvitation(root, {
+      user,
+      onDone: (organizationId) => {
+        if (organizationId) session.chooseOrganization(organizationId);
+        boot();
+      },
+    });
+  }
   state = { user, organizations: [...user.organizations] };
   const stored = session.organizationId();
   const current = state.organizations.find((o) => o.id === stored) ?? state.organizations[0];
   render(current);
 }
 
-function render(current) {
+function render(current, page = "api-keys") {
   if (current) session.chooseOrganization(current.id);
   const switcher = h(
     "select",
@@ -187,12 +214,11 @@ function render(current) {
       h(
         "div",
         { class: "account" },
-        h("span", { class: "email" }, state.user.email),
-        h(
-          "button",
-          { type: "button", class: "ghost", onclick: () => signOut(signOutError) },
-          "Sign out",
-        ),
+        accountMenu(state.user.email, [
+          ["Settings", () => render(current, "api-keys")],
+          ["Account", () => render(current, "account")],
+          ["Sign out", () => signOut(signOutError)],
+        ]),
         signOutError,
       ),
     ),
@@ -203,13 +229,80 @@ function render(current) {
         "nav",
         { class: "sidebar", "aria-label": "Organization settings" },
         h("p", { class: "section" }, current ? current.name : "No organization"),
-        h("a", { href: "#api-keys", "aria-current": "page" }, "API keys"),
+        ...PAGES.map(([id, label]) =>
+          h(
+            "a",
+            {
+              href: `#${id}`,
+              "aria-current": id === page ? "page" : null,
+              onclick: (event) => (event.preventDefault(), render(current, id)),
+            },
+            label,
+          ),
+        ),
       ),
       main,
     ),
   );
-  if (current) showKeys(main, current.id);
-  else main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
+  const left = () => {
+    state.organizations = state.organizations.filter((o) => o !== current);
+    render(state.organizations[0]);
+  };
+  if (page === "account") showAccount(main, state.user);
+  else if (!current) main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
+  else if (page === "members") showMembers(main, current.id, { user: state.user, onLeft: left });
+  else if (page === "general") {
+    showGeneral(main, current.id, {
+      onRenamed: (renamed) => {
+        current.name = renamed.name;
+        render(current, "general");
+      },
+      onDeleted: left,
+    });
+  } else showKeys(main, current.id);
+}
+
+// The organization's pages in the left navigation (Account sits in the account menu).
+const PAGES = [
+  ["api-keys", "API keys"],
+  ["members", "Members"],
+  ["general", "General"],
+];
+
+/** The top-right menu: the signed-in email opens Settings, Account and Sign out. */
+function accountMenu(email, items) {
+  const menu = h(
+    "div",
+    { class: "menu", role: "menu", hidden: true },
+    items.map(([label, action]) =>
+      h("button", { type: "button", role: "menuitem", onclick: () => (close(), action()) }, label),
+    ),
+  );
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "ghost email",
+      "aria-haspopup": "menu",
+      "aria-expanded": "false",
+      "aria-label": `Account menu of ${email}`,
+      onclick: () => (menu.hidden ? open() : close()),
+    },
+    email,
+  );
+  const open = () => {
+    menu.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    menu.querySelector("button").focus();
+  };
+  const close = () => {
+    menu.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+  };
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") (close(), button.focus());
+  });
+  return h("div", { class: "actions" }, button, menu);
 }
 
 async function signOut(errorSlot) {
