@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from models.access import Permission, UserPrincipal, organization_access
 from models.entities import Membership, Role
 from models.members import member_change_role
+from models.passwords import Passwords
+from server import create_app
+from settings import Settings
 from tests.harness import Api, Clock
 from tests.support import ORGANIZATION_NAME, assert_code, random_id
 from tests.team_support import (
@@ -296,3 +300,28 @@ async def test_a_member_may_leave(api: Api) -> None:
     assert left["leaveOrganization"]["__typename"] == "OrganizationLeft"
     data = await api.query(ORGANIZATION_NAME, {"id": owner.organization_id}, token=member.session)
     assert data["organization"] is None
+
+
+async def test_a_removal_holds_in_every_api_process(
+    api: Api, settings: Settings, clock: Clock, passwords: Passwords, aiohttp_client: Any
+) -> None:
+    """A second API process on the same database: nothing there may remember the member."""
+    # given a member whose requests go to a second process, which has served them once
+    owner = await api.sign_up()
+    member = await join(api, owner, "ADMIN")
+    second = Api(await aiohttp_client(create_app(settings, clock=clock, passwords=passwords)))
+    variables = {"id": owner.organization_id}
+    seen = await second.query(ORGANIZATION_NAME, variables, token=member.session)
+    assert seen["organization"]["id"] == owner.organization_id
+    # when the owner removes them through the first process
+    removed = await api.query(
+        REMOVE_MEMBER,
+        {"input": {"organizationId": owner.organization_id, "userId": member.user_id}},
+        token=owner.session,
+    )
+    assert removed["removeMember"]["__typename"] == "MemberRemoved"
+    # then the second process refuses their very next request
+    seen = await second.query(ORGANIZATION_NAME, variables, token=member.session)
+    assert seen["organization"] is None
+    created = await second.query(CREATE_KEY, variables, token=member.session)
+    assert created["createApiKey"]["__typename"] == "OrganizationNotFound"
