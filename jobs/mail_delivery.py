@@ -83,7 +83,7 @@ async def deliver_mail(env: JobEnv) -> dict[str, int]:
         for message in batch:
             try:
                 await server.send(Mail.from_payload(message.payload), sender=env.settings.mail_from)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            except Exception as error:  # one bad message must not hold up the others
                 gave_up = await outbox_attempt_failed(
                     message=message, error=f"{type(error).__name__}: {error}", now=env.now
                 )

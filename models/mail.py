@@ -29,6 +29,11 @@ class Mail:
         )
 
 
+def _one_line(text: str) -> str:
+    """Text fit for a header: a name may hold line breaks, a header must not."""
+    return " ".join(text.split())
+
+
 def invitation_mail(
     *,
     to: str,
@@ -39,6 +44,7 @@ def invitation_mail(
     expires_at: datetime,
 ) -> Mail:
     who = inviter_email or "Someone"
+    organization_name = _one_line(organization_name)
     return Mail(
         to=to,
         subject=f"You are invited to {organization_name} on keyward",

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from jobs.runner import JobRun, JobRunner
-from models.entities import OutboxMessage
+from models.entities import Organization, OutboxMessage
 from models.outbox import RETRY_DELAYS_SECONDS, outbox_add, outbox_attempt_failed, outbox_claim
 from settings import Settings
 from tests.harness import FAST_PASSWORDS, Api, Clock
@@ -173,3 +173,22 @@ async def test_a_password_reset_is_mailed(
     [message] = smtp.inbox.received()
     assert message["To"] == account.email
     assert "https://keys.example.org/#reset=rst_" in body_of(message)
+
+
+async def test_a_broken_message_holds_up_no_other(
+    api: Api, app: web.Application, settings: Settings, clock: Clock, smtp: SmtpServer, db: None
+) -> None:
+    # given a message that cannot be sent (no subject, no body) queued before a good one, and
+    # an organization whose name holds a line break (a header must not)
+    smtp.start()
+    await outbox_add(kind="mail", payload={"to": "x@example.com"}, now=clock.now)
+    owner = await api.sign_up(organizationName="Acme")
+    await Organization.filter(id=owner.organization_id).update(name="Acme\r\nBcc: spy@example.com")
+    await invite(api, owner, "ada@example.com")
+    # when the job runs
+    counts = await deliver(app, settings, clock)
+    # then the good one is delivered, with a one-line subject, and the broken one waits
+    assert counts == {"sent": 1, "retried": 1, "failed": 0}
+    [message] = smtp.inbox.received()
+    assert message["Subject"] == "You are invited to Acme Bcc: spy@example.com on keyward"
+    assert message["Bcc"] is None

@@ -14,7 +14,11 @@ export function showAccount(main, user) {
     h(
       "form",
       { method: "post", "aria-label": "Change password" },
-      field({ label: "Current password", name: "currentPassword", input: password("current-password") }),
+      field({
+        label: "Current password",
+        name: "currentPassword",
+        input: password("current-password"),
+      }),
       field({
         label: "New password",
         name: "newPassword",
@@ -72,7 +76,12 @@ export function showForgotPassword(root, { back }) {
       field({
         label: "Email",
         name: "email",
-        input: h("input", { type: "email", required: true, autocomplete: "username", maxlength: 254 }),
+        input: h("input", {
+          type: "email",
+          required: true,
+          autocomplete: "username",
+          maxlength: 254,
+        }),
       }),
       h("button", { type: "submit", class: "primary wide" }, "Mail me a reset link"),
       formError(),

@@ -72,7 +72,11 @@ function showAuth({ notice = null, mode = "signIn" } = {}) {
       formError(),
       h(
         "button",
-        { type: "button", class: "ghost wide", onclick: () => showForgotPassword(root, { back: () => showAuth() }) },
+        {
+          type: "button",
+          class: "ghost wide",
+          onclick: () => showForgotPassword(root, { back: () => showAuth() }),
+        },
         "Forgot password?",
       ),
     ),
@@ -249,7 +253,9 @@ function render(current, page = "api-keys") {
     render(state.organizations[0]);
   };
   if (page === "account") showAccount(main, state.user);
-  else if (!current) main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
+  else if (!current) {
+    main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
+  }
   else if (page === "members") showMembers(main, current.id, { user: state.user, onLeft: left });
   else if (page === "general") {
     showGeneral(main, current.id, {

@@ -55,7 +55,11 @@ export function showInvitation(root, { user, onDone }) {
         h("h1", {}, "You are invited"),
         h("p", {}, `Join the organization that invited you, as ${user.email}.`),
         status,
-        h("button", { type: "button", class: "primary wide", onclick: accept }, "Accept invitation"),
+        h(
+          "button",
+          { type: "button", class: "primary wide", onclick: accept },
+          "Accept invitation",
+        ),
         h(
           "button",
           { type: "button", class: "ghost wide", onclick: () => (forget(), onDone(null)) },

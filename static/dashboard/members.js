@@ -37,7 +37,8 @@ export async function showMembers(main, organizationId, { user, onLeft, notice =
     return;
   }
   const may = (permission) => organization.viewerPermissions.includes(permission);
-  const page = { organization, user, may, load, onLeft, errors: h("p", { class: "error", role: "alert" }) };
+  const errors = h("p", { class: "error", role: "alert" });
+  const page = { organization, user, may, load, onLeft, errors };
   const members = organization.members.edges.map((edge) => edge.node);
   main.replaceChildren(
     ...[
@@ -109,7 +110,9 @@ function memberRow(member, page) {
         "aria-label": `Role of ${email}`,
         onchange: (event) => changeRole(member, event.target.value, page),
       },
-      roles.map((value) => h("option", { value, selected: value === member.role }, ROLE_LABELS[value])),
+      roles.map((value) =>
+        h("option", { value, selected: value === member.role }, ROLE_LABELS[value]),
+      ),
     );
   }
   let action = null;
@@ -118,7 +121,12 @@ function memberRow(member, page) {
   } else if (mayTouch(member, page)) {
     action = h(
       "button",
-      { type: "button", class: "danger", "aria-label": `Remove ${email}`, onclick: () => remove(member, page) },
+      {
+        type: "button",
+        class: "danger",
+        "aria-label": `Remove ${email}`,
+        onclick: () => remove(member, page),
+      },
       "Remove",
     );
   }
@@ -148,12 +156,18 @@ function invitationRow(invitation, page) {
           {
             type: "button",
             "aria-label": `Revoke the invitation of ${invitation.email}`,
-            onclick: () => act(page, REVOKE_INVITATION, { id: invitation.id }, "revokeInvitation", "InvitationRevoked", `The invitation of ${invitation.email} was revoked.`),
+            onclick: () => revoke(invitation, page),
           },
           "Revoke",
         ),
     ),
   );
+}
+
+function revoke(invitation, page) {
+  const notice = `The invitation of ${invitation.email} was revoked.`;
+  const input = { id: invitation.id };
+  act(page, REVOKE_INVITATION, input, "revokeInvitation", "InvitationRevoked", notice);
 }
 
 async function act(page, document, input, name, success, notice) {

@@ -30,7 +30,8 @@ export async function showGeneral(main, organizationId, { onRenamed, onDeleted }
     h("div", {}, h("h1", {}, "General"), h("p", { class: "lead" }, organization.name)),
   );
   if (!mayManage) {
-    main.replaceChildren(head, h("p", { class: "hint" }, "Only owners rename or delete the organization."));
+    const hint = "Only owners rename or delete the organization.";
+    main.replaceChildren(head, h("p", { class: "hint" }, hint));
     return;
   }
   const rename = onSubmit(
@@ -40,7 +41,12 @@ export async function showGeneral(main, organizationId, { onRenamed, onDeleted }
       field({
         label: "Organization name",
         name: "name",
-        input: h("input", { type: "text", required: true, maxlength: 100, value: organization.name }),
+        input: h("input", {
+          type: "text",
+          required: true,
+          maxlength: 100,
+          value: organization.name,
+        }),
       }),
       h(
         "div",

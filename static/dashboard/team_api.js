@@ -32,11 +32,15 @@ export const ACCEPT_INVITATION = `mutation AcceptInvitation($input: AcceptInvita
 }`;
 
 export const REVOKE_INVITATION = `mutation RevokeInvitation($input: RevokeInvitationInput!) {
-  revokeInvitation(input: $input) { __typename ... on InvitationRevoked { invitation { id } } ${ERROR} }
+  revokeInvitation(input: $input) {
+    __typename ... on InvitationRevoked { invitation { id } } ${ERROR}
+  }
 }`;
 
 export const CHANGE_MEMBER_ROLE = `mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {
-  changeMemberRole(input: $input) { __typename ... on MemberRoleChanged { member { role } } ${ERROR} }
+  changeMemberRole(input: $input) {
+    __typename ... on MemberRoleChanged { member { role } } ${ERROR}
+  }
 }`;
 
 export const REMOVE_MEMBER = `mutation RemoveMember($input: RemoveMemberInput!) {
@@ -67,7 +71,8 @@ export const CHANGE_PASSWORD = `mutation ChangePassword($input: ChangePasswordIn
   }
 }`;
 
-export const REQUEST_PASSWORD_RESET = `mutation RequestPasswordReset($input: RequestPasswordResetInput!) {
+export const REQUEST_PASSWORD_RESET = `
+mutation RequestPasswordReset($input: RequestPasswordResetInput!) {
   requestPasswordReset(input: $input) {
     __typename ... on PasswordResetRequested { email } ${ERROR}
   }
