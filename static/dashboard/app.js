@@ -91,6 +91,15 @@ function showAuth({ notice = null, warning = false, mode = "signIn", email = "" 
       field({ label: "Password", name: "password", input: passwordInput("current-password") }),
       h("button", { type: "submit", class: "primary wide" }, "Sign in"),
       formError(),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "ghost wide",
+          onclick: () => showForgotPassword(root, { back: () => showAuth() }),
+        },
+        "Forgot password?",
+      ),
     ),
     async (data) => {
       const input = { email: data.get("email"), password: data.get("password") };
@@ -270,12 +279,11 @@ function render(current, route) {
       h(
         "div",
         { class: "account" },
-        h("span", { class: "email" }, state.user.email),
-        h(
-          "button",
-          { type: "button", class: "ghost", onclick: () => signOut(signOutError) },
-          "Sign out",
-        ),
+        accountMenu(state.user.email, [
+          ["Settings", () => render(current, "api-keys")],
+          ["Account", () => render(current, "account")],
+          ["Sign out", () => signOut(signOutError)],
+        ]),
         signOutError,
       ),
     ),
