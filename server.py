@@ -21,6 +21,7 @@ from jobs.scheduler import scheduler_context
 from jobs.worker import job_run_once, worker_run
 from models.clock import utcnow
 from models.database import database_close, database_open, database_unavailable
+from models.key_cache_runner import key_cache_running
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from settings import Settings, SettingsError, redact_url
@@ -53,6 +54,20 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
     return database
 
 
+def _key_cache(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def key_cache(app: web.Application) -> AsyncIterator[None]:
+        async with key_cache_running(
+            app[DATABASE].db(),
+            settings.database_url,
+            size=settings.key_cache_size,
+            negative_seconds=settings.key_cache_negative_seconds,
+            max_age_seconds=settings.key_cache_max_age_seconds,
+        ):
+            yield
+
+    return key_cache
+
+
 def create_app(
     settings: Settings,
     *,
@@ -68,6 +83,7 @@ def create_app(
         time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
     )
     app.cleanup_ctx.append(_database(settings))
+    app.cleanup_ctx.append(_key_cache(settings))  # after the database: it reads from it
     if scheduler:  # after the database's cleanup_ctx: the jobs use its context
         app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
     setup_routes(app, settings)

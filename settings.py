@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from models import tokens
+from models.key_cache import DEFAULT_MAX_AGE_SECONDS, DEFAULT_NEGATIVE_SECONDS, DEFAULT_SIZE
 from models.policies import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_SESSION_TTL_SECONDS,
@@ -60,6 +61,10 @@ class Settings:
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
     password_time_cost: int = 3
     password_memory_kib: int = 65_536
+    # The verification cache (models.key_cache): entries per process, 0 turns it off.
+    key_cache_size: int = DEFAULT_SIZE
+    key_cache_negative_seconds: float = DEFAULT_NEGATIVE_SECONDS
+    key_cache_max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -76,6 +81,14 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.key_cache_size < 0:
+            raise SettingsError("KEY_CACHE_SIZE must not be negative (0 turns the cache off)")
+        if not 0 <= self.key_cache_negative_seconds <= self.key_cache_max_age_seconds:
+            raise SettingsError(
+                "KEY_CACHE_NEGATIVE_SECONDS must lie between 0 and KEY_CACHE_MAX_AGE_SECONDS"
+            )
+        if not 0 < self.key_cache_max_age_seconds <= 3600:
+            raise SettingsError("KEY_CACHE_MAX_AGE_SECONDS must lie between 0 and 3600")
         if not 0 <= self.trusted_proxy_hops <= 10:
             raise SettingsError("TRUSTED_PROXY_HOPS must lie between 0 and 10")
         for origin in self.cors_origins:
@@ -132,6 +145,7 @@ class Settings:
             ("sign_in_max_failures_per_address", int),
             ("sign_in_window_seconds", int),
             ("trusted_proxy_hops", int),
+            ("key_cache_size", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:
@@ -139,6 +153,13 @@ class Settings:
                     values[name] = kind(raw)
                 except ValueError:
                     raise SettingsError(f"{name.upper()} must be a whole number") from None
+        for name in ("key_cache_negative_seconds", "key_cache_max_age_seconds"):
+            raw = env.get(name.upper())
+            if raw is not None:
+                try:
+                    values[name] = float(raw)
+                except ValueError:
+                    raise SettingsError(f"{name.upper()} must be a number of seconds") from None
         if "DATABASE_URL" in env:
             values["database_url"] = env["DATABASE_URL"]
         if "TOKEN_PREFIX" in env:

@@ -12,13 +12,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.transactions import in_transaction
-
 from models import expiry, tokens
 from models.access import KeyAccess, OrganizationAccess, Permission
 from models.clock import as_utc
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
+from models.key_changes import key_changed, key_changes
 from models.key_listing import ApiKeyRow, key_page
 from models.policies import KeyPolicy
 
@@ -191,7 +190,7 @@ async def api_key_roll(
         is_default=old.is_default,
     )
     try:
-        async with in_transaction():
+        async with key_changes():
             await new.save(force_create=True)
             claimed = await (
                 ApiKey.filter(id=key_id, organization_id=organization_id, rolled_at=None)
@@ -205,6 +204,7 @@ async def api_key_roll(
             )
             if claimed != 1:
                 raise _LostRace()
+            await key_changed(key_ids=[key_id])  # the old key's expires_at moved
     except _LostRace:
         # Lost to a concurrent roll (the key is no longer ACTIVE) or delete (it is gone).
         if not await ApiKey.exists(id=key_id, organization_id=organization_id):
@@ -220,9 +220,12 @@ class _LostRace(ApiKeyNotRollable):
 
 
 async def api_key_delete(*, access: KeyAccess) -> uuid.UUID:
-    """Delete a key, digest and all: its very next use fails. Returns its id."""
+    """Delete a key, digest and all: its very next use fails, in this process at once and in the
+    others as soon as they hear of it (see `models.key_changes`). Returns its id."""
     access.demand(Permission.MANAGE_KEYS)
     organization_id, key_id = access.organization.organization.id, access.key.id
-    if await ApiKey.filter(id=key_id, organization_id=organization_id).delete() == 0:
-        raise ApiKeyNotFound()
+    async with key_changes():
+        if await ApiKey.filter(id=key_id, organization_id=organization_id).delete() == 0:
+            raise ApiKeyNotFound()
+        await key_changed(key_ids=[key_id])
     return key_id

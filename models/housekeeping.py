@@ -16,12 +16,12 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from models import expiry
 from models.entities import ApiKey, Session, SignInAttempt
+from models.key_changes import key_changed, key_changes
 
 # Rows per statement for the marking and the small purges (rolled keys, sessions, sign-in
 # attempts): each statement holds SQLite's one write lock while it runs, and 500 keeps that
@@ -88,12 +88,15 @@ async def api_keys_purge_expired(
     cutoff = now - timedelta(seconds=retention_seconds)
     db = ApiKey._meta.db
     if db.capabilities.dialect == "sqlite":
-        return await _purge_sqlite(db, cutoff, batch_size or PURGE_SQLITE_MAX_BATCH, keep_going)
+        return await _purge_sqlite(cutoff, batch_size or PURGE_SQLITE_MAX_BATCH, keep_going)
 
     size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
-        count, _ = await db.execute_query(_PURGE_POSTGRES, [cutoff, size])
+        async with key_changes() as connection:
+            count, _ = await connection.execute_query(_PURGE_POSTGRES, [cutoff, size])
+            if count:
+                await key_changed(expired_before=cutoff)
         return int(count)
 
     return await _in_batches(batch, keep_going)
@@ -125,15 +128,16 @@ _PURGE_SQLITE = (
 )
 
 
-async def _purge_sqlite(
-    db: BaseDBAsyncClient, cutoff: datetime, cap: int, keep_going: KeepGoing | None
-) -> int:
+async def _purge_sqlite(cutoff: datetime, cap: int, keep_going: KeepGoing | None) -> int:
     size = min(PURGE_SQLITE_FIRST_BATCH, cap)
 
     async def batch() -> int:
         nonlocal size
         began = time.perf_counter()
-        _, rows = await db.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
+        async with key_changes() as connection:
+            _, rows = await connection.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
+            if rows:
+                await key_changed(expired_before=cutoff)
         elapsed = time.perf_counter() - began
         if len(rows) == size:  # a full batch measures the rate; grow at most 2x a step
             wanted = size * PURGE_SQLITE_TARGET_SECONDS / max(elapsed, 1e-4)

@@ -1,8 +1,9 @@
 """Verification: whether a token is a usable key at `now`, decided from its timestamps alone.
 
 A made-up or mistyped token is MALFORMED without touching the database; otherwise one indexed
-lookup by digest (see `models.key_lookup`). A rolled key's grace is folded into its
-`expires_at`, so verification never waits for a job.
+lookup by digest (see `models.key_lookup`), or none when the process's cache holds the key (see
+`models.key_cache`). A rolled key's grace is folded into its `expires_at`, so verification never
+waits for a job.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from enum import StrEnum
 
 from models import expiry, tokens
 from models.entities import ApiKeyType
+from models.key_cache import key_cache_current
 from models.key_lookup import key_by_digest, last_used_record
 
 # lastUsedAt is a hint for people, not an audit log: one write per key per minute at most
@@ -58,7 +60,9 @@ async def api_key_verify(
     is NOT_FOUND and its usage is not recorded."""
     if tokens.parse(token) not in _KEY_KINDS:
         return _MALFORMED
-    row = await key_by_digest(tokens.digest(token))
+    digest = tokens.digest(token)
+    cache = key_cache_current()
+    row = await (key_by_digest(digest) if cache is None else cache.lookup(digest))
     if row is None:
         return _NOT_FOUND
     if within is not None and row.organization_id not in within:
@@ -68,6 +72,8 @@ async def api_key_verify(
     since = now - LAST_USED_RESOLUTION
     if row.last_used_at is None or row.last_used_at <= since:
         await last_used_record(row.id, now=now, since=since)
+        if cache is not None:
+            cache.used(digest, now)
     return Verification(
         code=VerificationCode.VALID,
         key_id=row.id,

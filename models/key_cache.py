@@ -1,0 +1,234 @@
+"""The verification cache: per process, `digest → what verification needs`, so that a key in use
+costs no database round trip, while a deleted or rolled key stops working everywhere within
+milliseconds.
+
+What it promises:
+- Expiry needs no invalidation: a hit carries `expires_at`, and `api_key_verify` checks it
+  against `now` on every use, exactly as for a row from the database.
+- Every change that can affect a verification goes through `models.key_changes.key_changed`,
+  which evicts here before the change answers and tells every other process (PostgreSQL:
+  NOTIFY in the change's transaction; SQLite: a change counter polled every 100 ms).
+- A cache that cannot hear those invalidations (its LISTEN connection is down, the counter
+  cannot be read) never answers: every lookup goes to the database (`bypass`) until it hears
+  again, and then starts empty.
+- A lookup that was in flight while an invalidation arrived is answered but not kept: it may
+  have read the row before the change committed.
+- Bounded: at most `size` entries (least recently used go first); an entry is never served
+  older than `max_age_seconds`; an unknown digest is remembered for `negative_seconds` only.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+
+from models.entities import ApiKey
+from models.key_lookup import KeyRow, key_by_digest
+
+DEFAULT_SIZE = 100_000
+DEFAULT_NEGATIVE_SECONDS = 2.0
+DEFAULT_MAX_AGE_SECONDS = 60.0
+# Propagation samples kept for percentiles: the last few thousand changes describe "now".
+PROPAGATION_SAMPLES = 4_096
+
+
+@dataclass
+class KeyCacheStats:
+    """Plain counters, read by `/healthz`, the benchmark and the tests (and, at merge, exported
+    as `keyward_key_cache_lookups_total{result}` and `keyward_revocation_propagation_seconds`)."""
+
+    hit: int = 0
+    miss: int = 0
+    negative: int = 0
+    bypass: int = 0
+    flushes: int = 0
+    invalidations: int = 0
+    propagation_seconds: deque[float] = field(
+        default_factory=lambda: deque(maxlen=PROPAGATION_SAMPLES)
+    )
+
+    def as_dict(self) -> dict[str, Any]:
+        samples = sorted(self.propagation_seconds)
+
+        def at(share: float) -> float | None:
+            return samples[min(len(samples) - 1, int(share * len(samples)))] if samples else None
+
+        return {
+            "lookups": {
+                "hit": self.hit,
+                "miss": self.miss,
+                "negative": self.negative,
+                "bypass": self.bypass,
+            },
+            "flushes": self.flushes,
+            "invalidations": self.invalidations,
+            "propagation": {"count": len(samples), "p50": at(0.5), "p99": at(0.99)},
+        }
+
+
+class _Entry:
+    __slots__ = ("row", "born")
+
+    def __init__(self, row: KeyRow | None, born: float) -> None:
+        self.row, self.born = row, born
+
+
+class KeyCache:
+    def __init__(
+        self,
+        *,
+        size: int = DEFAULT_SIZE,
+        negative_seconds: float = DEFAULT_NEGATIVE_SECONDS,
+        max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
+    ) -> None:
+        self.size = size
+        self.negative_seconds = negative_seconds
+        self.max_age_seconds = max_age_seconds
+        self.stats = KeyCacheStats()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._digests: dict[uuid.UUID, str] = {}  # key id → digest, for evicting by id
+        self._purged_before: datetime | None = None
+        # Bumped by every invalidation: a lookup keeps its row only if none arrived meanwhile.
+        self._epoch = 0
+        # Changes of this process between their first statement and their commit.
+        self._changing = 0
+        self.hearing = False  # whether invalidations from other processes reach this cache
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def state(self) -> str:
+        return "listening" if self.hearing else "bypass"
+
+    async def lookup(self, digest: str) -> KeyRow | None:
+        """The key with this digest, from the cache when it may answer, else the database."""
+        if not self.hearing:
+            self.stats.bypass += 1
+            return await key_by_digest(digest)
+        now = time.monotonic()
+        entry = self._entries.get(digest)
+        if entry is not None and self._fresh(entry, now):
+            self._entries.move_to_end(digest)
+            if entry.row is None:
+                self.stats.negative += 1
+            else:
+                self.stats.hit += 1
+            return entry.row
+        self.stats.miss += 1
+        epoch = self._epoch
+        row = await key_by_digest(digest)
+        if epoch == self._epoch and self._changing == 0 and self.hearing:
+            self._put(digest, row, now)
+        return row
+
+    def used(self, digest: str, at: datetime) -> None:
+        """The key was just recorded as used at `at`: later hits need no write this minute."""
+        entry = self._entries.get(digest)
+        if entry is not None and entry.row is not None:
+            entry.row = _with_last_used(entry.row, at)
+
+    def _fresh(self, entry: _Entry, now: float) -> bool:
+        row = entry.row
+        if row is None:
+            return now - entry.born < self.negative_seconds
+        if now - entry.born >= self.max_age_seconds:
+            return False
+        purged = self._purged_before
+        return purged is None or row.expires_at is None or row.expires_at > purged
+
+    def _put(self, digest: str, row: KeyRow | None, now: float) -> None:
+        old = self._entries.pop(digest, None)
+        if old is not None and old.row is not None:
+            self._digests.pop(old.row.id, None)
+        self._entries[digest] = _Entry(row, now)
+        if row is not None:
+            self._digests[row.id] = digest
+        while len(self._entries) > self.size:
+            _, evicted = self._entries.popitem(last=False)
+            if evicted.row is not None:
+                self._digests.pop(evicted.row.id, None)
+
+    def invalidate(
+        self,
+        *,
+        key_ids: tuple[uuid.UUID, ...] = (),
+        digests: tuple[str, ...] = (),
+        expired_before: datetime | None = None,
+        everything: bool = False,
+    ) -> None:
+        """Forget what a change names; `expired_before`: keys expired by then were purged."""
+        self._epoch += 1
+        self.stats.invalidations += 1
+        if everything:
+            self.flush()
+            return
+        for key_id in key_ids:
+            digest = self._digests.pop(key_id, None)
+            if digest is not None:
+                self._entries.pop(digest, None)
+        for digest in digests:
+            entry = self._entries.pop(digest, None)
+            if entry is not None and entry.row is not None:
+                self._digests.pop(entry.row.id, None)
+        if expired_before is not None and (
+            self._purged_before is None or expired_before > self._purged_before
+        ):
+            self._purged_before = expired_before
+
+    def flush(self) -> None:
+        self._epoch += 1
+        self.stats.flushes += 1
+        self._entries.clear()
+        self._digests.clear()
+
+    def deaf(self) -> None:
+        """Invalidations may be missed from now on: answer from the database only."""
+        self.hearing = False
+        self.flush()
+
+    def listening(self) -> None:
+        """Invalidations arrive again: start empty, since some may have been missed."""
+        self.flush()
+        self.hearing = True
+
+    def change_began(self) -> None:
+        self._changing += 1
+
+    def change_ended(self) -> None:
+        self._changing -= 1
+
+
+def _with_last_used(row: KeyRow, at: datetime) -> KeyRow:
+    return replace(row, last_used_at=at)
+
+
+_caches: WeakKeyDictionary[BaseDBAsyncClient, KeyCache] = WeakKeyDictionary()
+
+
+def key_cache_attach(db: BaseDBAsyncClient, cache: KeyCache) -> None:
+    """Verifications on `db` use `cache` from now on (`models.key_cache_runner` does this)."""
+    _caches[db] = cache
+
+
+def key_cache_detach(db: BaseDBAsyncClient) -> None:
+    _caches.pop(db, None)
+
+
+def key_cache_current() -> KeyCache | None:
+    """The cache of the current database, or None (no cache, or inside a transaction, where a
+    lookup must see the transaction's own writes)."""
+    db = ApiKey._meta.db
+    if isinstance(db, TransactionalDBClient):
+        return None
+    return _caches.get(db)
+
+
+def key_cache_for(db: BaseDBAsyncClient) -> KeyCache | None:
+    return _caches.get(db)
