@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -87,8 +88,10 @@ class KeyCache:
         size: int = DEFAULT_SIZE,
         negative_seconds: float = DEFAULT_NEGATIVE_SECONDS,
         max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.size = size
+        self.clock = clock  # for the age of entries: a monotonic clock, movable by tests
         self.negative_seconds = negative_seconds
         self.max_age_seconds = max_age_seconds
         self.stats = KeyCacheStats()
@@ -112,7 +115,7 @@ class KeyCache:
         if not self.hearing:
             self.stats.bypass += 1
             return await key_by_digest(digest)
-        now = time.monotonic()
+        now = self.clock()
         entry = self._entries.get(digest)
         if entry is not None and self._fresh(entry, now):
             self._entries.move_to_end(digest)
@@ -232,3 +235,11 @@ def key_cache_current() -> KeyCache | None:
 
 def key_cache_for(db: BaseDBAsyncClient) -> KeyCache | None:
     return _caches.get(db)
+
+
+def key_cache_report() -> dict[str, Any]:
+    """The current database's cache, for operators: its state and counters."""
+    cache = _caches.get(ApiKey._meta.db)
+    if cache is None:
+        return {"state": "off"}
+    return {"state": cache.state(), "entries": len(cache), **cache.stats.as_dict()}

@@ -13,13 +13,15 @@ from aiohttp import web
 from tortoise.connection import get_connection
 
 from models.database import database_unavailable
+from models.key_cache import key_cache_report
 
 # A readiness probe must answer before the orchestrator's own timeout (often 1 s).
 READY_TIMEOUT_SECONDS = 0.8
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """Alive; with the verification cache's state and counters (`listening`, `bypass`, `off`)."""
+    return web.json_response({"status": "ok", "keyCache": key_cache_report()})
 
 
 async def readyz(request: web.Request) -> web.Response:
