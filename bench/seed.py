@@ -14,6 +14,7 @@ import json
 import random
 import subprocess
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,15 +22,46 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models import tokens
+from models.access import (
+    KeyAccess,
+    KeyPrincipal,
+    OrganizationAccess,
+    Permission,
+    key_access,
+    organization_access,
+)
 from models.accounts import organization_create, user_sign_up
-from models.api_keys import MAX_GRACE_SECONDS, api_key_create, api_key_roll
+from models.api_keys import api_key_create, api_key_roll
 from models.database import database_close, database_open
 from models.entities import ApiKey, ApiKeyType
 from models.passwords import Passwords
+from models.policies import MAX_GRACE_SECONDS, AccountPolicy, KeyPolicy
 
 # Keys per transaction: big enough that commits do not dominate, small enough that SQLite's
 # write lock is never held for long.
 SEED_BATCH = 500
+
+
+POLICY = KeyPolicy()
+
+
+def _principal(organization_id: uuid.UUID) -> KeyPrincipal:
+    """The seed acts as a secret key of the organization would."""
+    return KeyPrincipal(key_id=uuid.uuid4(), organization_id=organization_id,
+                        type=ApiKeyType.SECRET)
+
+
+async def _manager(organization_id: uuid.UUID) -> OrganizationAccess:
+    access = await organization_access(
+        _principal(organization_id), organization_id, Permission.MANAGE_KEYS)
+    assert access is not None
+    return access
+
+
+async def _managed(organization_id: uuid.UUID, key_id: uuid.UUID) -> KeyAccess:
+    access = await key_access(_principal(organization_id), key_id, Permission.MANAGE_KEYS)
+    assert access is not None
+    return access
 
 
 @dataclass(frozen=True)
@@ -45,17 +77,19 @@ async def _create_many(
     organization_id: object, count: int, *, start: datetime, step: timedelta, concurrency: int
 ) -> list[tuple[object, str, datetime]]:
     out: list[tuple[object, str, datetime]] = []
+    access = await _manager(organization_id)  # type: ignore[arg-type]
 
     async def chunk(first: int) -> None:
         async with in_transaction():
             for i in range(first, min(first + SEED_BATCH, count)):
                 now = start + step * i
                 key, token = await api_key_create(
-                    organization_id=organization_id,  # type: ignore[arg-type]
+                    access=access,
                     name=f"bench key {i}",
                     type=ApiKeyType.SECRET if i % 4 else ApiKeyType.PUBLIC,
                     expires_at=None if i % 3 else now + timedelta(days=365),
                     now=now,
+                    policy=POLICY,
                 )
                 out.append((key.id, token, now))
 
@@ -85,22 +119,23 @@ async def seed(
                 organization_name="Bench",
                 now=start,
                 passwords=passwords,
-                session_ttl_seconds=86_400,
-                token_prefix="",
+                policy=AccountPolicy(session_ttl_seconds=86_400),
+                key_policy=POLICY,
             )
             orgs = [
                 await organization_create(
-                    user_id=signed.user.id, name=f"Org {n}", now=start, token_prefix=""
+                    user_id=signed.user.id, name=f"Org {n}", now=start, policy=POLICY
                 )
                 for n in range(organizations + 1)
             ]
             listing = orgs[0]
             _, secret_token = await api_key_create(
-                organization_id=listing.id,
+                access=await _manager(listing.id),
                 name="bench credential",
                 type=ApiKeyType.SECRET,
                 expires_at=None,
                 now=start,
+                policy=POLICY,
             )
             step = timedelta(seconds=3600 / max(listing_keys, 1))
             created = await _create_many(
@@ -108,10 +143,10 @@ async def seed(
             )
             for key_id, _, created_at in sorted(created, key=lambda c: c[2])[-rolled:]:
                 await api_key_roll(
-                    organization_id=listing.id,
-                    key_id=key_id,  # type: ignore[arg-type]
+                    access=await _managed(listing.id, key_id),  # type: ignore[arg-type]
                     grace_seconds=MAX_GRACE_SECONDS,
                     now=created_at + step / 2,
+                    policy=POLICY,
                 )
             valid = [token for _, token, _ in created]
             for org in orgs[1:]:

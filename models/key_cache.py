@@ -25,6 +25,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import Enum
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -38,6 +39,13 @@ DEFAULT_NEGATIVE_SECONDS = 2.0
 DEFAULT_MAX_AGE_SECONDS = 60.0
 # Propagation samples kept for percentiles: the last few thousand changes describe "now".
 PROPAGATION_SAMPLES = 4_096
+
+
+class Missing(Enum):
+    MISSING = "MISSING"
+
+
+MISSING = Missing.MISSING
 
 
 @dataclass
@@ -110,26 +118,37 @@ class KeyCache:
     def state(self) -> str:
         return "listening" if self.hearing else "bypass"
 
-    async def lookup(self, digest: str) -> KeyRow | None:
-        """The key with this digest, from the cache when it may answer, else the database."""
+    def cached(self, digest: str) -> KeyRow | None | Missing:
+        """What the cache may answer for this digest: the row, None (known unknown), or
+        MISSING (ask `load`)."""
+        if not self.hearing:
+            return MISSING
+        entry = self._entries.get(digest)
+        if entry is None or not self._fresh(entry, self.clock()):
+            return MISSING
+        self._entries.move_to_end(digest)
+        if entry.row is None:
+            self.stats.negative += 1
+        else:
+            self.stats.hit += 1
+        return entry.row
+
+    async def load(self, digest: str) -> KeyRow | None:
+        """The key with this digest from the database, kept when no change can have raced."""
         if not self.hearing:
             self.stats.bypass += 1
             return await key_by_digest(digest)
-        now = self.clock()
-        entry = self._entries.get(digest)
-        if entry is not None and self._fresh(entry, now):
-            self._entries.move_to_end(digest)
-            if entry.row is None:
-                self.stats.negative += 1
-            else:
-                self.stats.hit += 1
-            return entry.row
         self.stats.miss += 1
-        epoch = self._epoch
+        epoch, now = self._epoch, self.clock()
         row = await key_by_digest(digest)
         if epoch == self._epoch and self._changing == 0 and self.hearing:
             self._put(digest, row, now)
         return row
+
+    async def lookup(self, digest: str) -> KeyRow | None:
+        """The key with this digest, from the cache when it may answer, else the database."""
+        found = self.cached(digest)
+        return await self.load(digest) if found is MISSING else found
 
     def used(self, digest: str, at: datetime) -> None:
         """The key was just recorded as used at `at`: later hits need no write this minute."""

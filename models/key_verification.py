@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from models import expiry, tokens
 from models.entities import ApiKeyType
-from models.key_cache import key_cache_current
+from models.key_cache import MISSING, key_cache_current
 from models.key_lookup import key_by_digest, last_used_record
 
 # lastUsedAt is a hint for people, not an audit log: one write per key per minute at most
@@ -58,11 +58,21 @@ async def api_key_verify(
 ) -> Verification:
     """Whether `token` is a usable key at `now`. With `within`, a key of any other organization
     is NOT_FOUND and its usage is not recorded."""
-    if tokens.parse(token) not in _KEY_KINDS:
-        return _MALFORMED
-    digest = tokens.digest(token)
     cache = key_cache_current()
-    row = await (key_by_digest(digest) if cache is None else cache.lookup(digest))
+    if cache is None:
+        if tokens.parse(token) not in _KEY_KINDS:
+            return _MALFORMED
+        digest = tokens.digest(token)
+        row = await key_by_digest(digest)
+    else:
+        # Only well-formed key tokens are ever cached, so a cached answer skips the parse.
+        digest = tokens.digest(token) if len(token) <= tokens.MAX_TOKEN_LENGTH else ""
+        found = cache.cached(digest)
+        if found is MISSING:
+            if tokens.parse(token) not in _KEY_KINDS:
+                return _MALFORMED
+            found = await cache.load(digest)
+        row = found
     if row is None:
         return _NOT_FOUND
     if within is not None and row.organization_id not in within:
