@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -100,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-scheduler", action="store_true", help="serve the API alone; run `worker` apart"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes sharing the port (SO_REUSEPORT): one per core uses them all",
+    )
     commands.add_parser("worker", help="run only the scheduled jobs")
     jobs_command = commands.add_parser("jobs", help="run one scheduled job once, now")
     jobs_actions = jobs_command.add_subparsers(dest="action", required=True)
@@ -110,15 +119,59 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
-    web.run_app(
-        create_app(settings, scheduler=scheduler),
-        host=host,
-        port=port,
-        print=None,
-        access_log_class=AccessLogger,
-    )
-    return 0
+def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers: int = 1) -> int:
+    if workers <= 1:
+        web.run_app(
+            create_app(settings, scheduler=scheduler),
+            host=host,
+            port=port,
+            print=None,
+            access_log_class=AccessLogger,
+        )
+        return 0
+    return serve_workers(settings, host=host, port=port, scheduler=scheduler, workers=workers)
+
+
+def serve_workers(
+    settings: Settings, *, host: str, port: int, scheduler: bool, workers: int
+) -> int:
+    """`workers` API processes on one port (SO_REUSEPORT: the kernel spreads connections), so
+    one machine uses all its cores; GraphQL in one cannot hold up verification in another. The
+    first also runs the scheduler. Each keeps its own verification cache and hears every
+    invalidation like any other API process. SIGINT/SIGTERM are passed on to all."""
+    if settings.is_sqlite:
+        migrate(settings)  # once, before the workers open the file
+    children: list[int] = []
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child never returns
+            code = 1
+            try:
+                web.run_app(
+                    create_app(settings, scheduler=scheduler and number == 0),
+                    host=host,
+                    port=port,
+                    print=None,
+                    access_log_class=AccessLogger,
+                    reuse_port=True,
+                )
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def pass_on(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGINT, pass_on)
+    signal.signal(signal.SIGTERM, pass_on)
+    worst = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        worst = max(worst, os.waitstatus_to_exitcode(status))
+    return worst
 
 
 def worker(settings: Settings) -> int:
@@ -192,6 +245,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         host=getattr(args, "host", "127.0.0.1"),
         port=getattr(args, "port", 8000),
         scheduler=not getattr(args, "no_scheduler", False),
+        workers=getattr(args, "workers", 1),
     )
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, procs, purge, report
+from bench import cache, load, procs, purge, report
 from bench.seed import Seeded, seed_in_subprocess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,11 +37,11 @@ CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(
 MODES = {
     "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
               "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rounds": 1, "warm_keys": 200,
-              "rate": 200.0,
+              "rate": 200.0, "trials": 20,
               "purge": {"sqlite": 1_000, "postgres": 2_000}},
     "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
              "rolled": 100, "seconds": 5.0, "warmup": 2.0, "rounds": 2, "warm_keys": 3_000,
-             "rate": 1_000.0,
+             "rate": 1_000.0, "trials": 200,
              "purge": {"sqlite": 100_000, "postgres": 1_000_000}},
 }
 
@@ -120,56 +120,89 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
         {"query": CREATE_MUTATION, "variables": {"input": {"name": "bench create"}}}) + "\n")
     paths = {  # name: (label, keyward path, baseline path, headers)
         "verify": ("POST /v1/keys/verify", "/v1/keys/verify", "/v1/keys/verify", json_headers),
-        "verify-warm": ("… keys used in the last minute", "/v1/keys/verify", "/v1/keys/verify",
+        "verify-warm": ("… keys in use (cached)", "/v1/keys/verify", "/v1/keys/verify",
                         json_headers),
         "list": ("GraphQL apiKeys(first: 50)", "/graphql", "/keys", {**json_headers, **auth}),
         "create": ("createApiKey", "/graphql", "/create", {**json_headers, **auth}),
     }
     rows: list[dict[str, Any]] = []
+
+    def measure(name: str, label: str, ours: procs.Server, theirs: procs.Server,
+                our_path: str, their_path: str, headers: dict[str, str]) -> dict[str, Any]:
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "keyward": []}
+        sides = {"baseline": (theirs, their_path), "keyward": (ours, our_path)}
+        body_name = name.removesuffix("-off").removesuffix("-workers")
+        for round_ in range(-1, cfg["rounds"]):  # round -1 warms both up
+            for who, (server, path) in sides.items():
+                body_file = bodies[body_name]
+                if who == "baseline" and name == "create":
+                    body_file = work / "create-baseline.txt"
+                    body_file.write_text('{"name": "bench create"}\n')
+                seconds = cfg["warmup"] if round_ < 0 else cfg["seconds"]
+                spy = None
+                if args.profile and who == "keyward" and round_ == 0:
+                    spy = _profile(server, seconds, work / f"profile-{db}-{name}.txt")
+                cpu = server.cpu_seconds()
+                figure = load.run(
+                    base_url=server.url, path=path, bodies_file=body_file, headers=headers,
+                    seconds=seconds, workdir=work, rate=cfg["rate"], use_wrk=args.use_wrk,
+                ).as_dict()
+                figure["cpu_us_per_request"] = (
+                    (server.cpu_seconds() - cpu) / max(figure["requests"], 1) * 1e6
+                )
+                if spy is not None:
+                    spy.wait()
+                if round_ >= 0:
+                    runs[who].append(figure)
+        # Other work shares the machine: each side's best round is its capacity, and CPU
+        # per request (the median round) is the figure least moved by that noise.
+        figures: dict[str, Any] = {}
+        for who, rounds in runs.items():
+            best = max(rounds, key=lambda f: f["rps"])
+            cpu_rounds = sorted(f["cpu_us_per_request"] for f in rounds)
+            figures[who] = {**best, "cpu_us_per_request": cpu_rounds[len(cpu_rounds) // 2],
+                            "rounds": rounds}
+        row = {"db": db, "path": label, "kind": name, **figures,
+               **report.judge(name, figures["keyward"], figures["baseline"])}
+        print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+        return row
+
     with procs.keyward(url, work / f"keyward-{db}.log") as ours, \
             procs.baseline(url, work / f"baseline-{db}.log") as theirs:
         _check(seeded, ours.url, theirs.url, auth)
         for name, (label, our_path, their_path, headers) in paths.items():
             if args.purge_only:
                 break
-            runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "keyward": []}
-            sides = {"baseline": (theirs, their_path), "keyward": (ours, our_path)}
-            for round_ in range(-1, cfg["rounds"]):  # round -1 warms both up
-                for who, (server, path) in sides.items():
-                    body_file = bodies[name]
-                    if who == "baseline" and name == "create":
-                        body_file = work / "create-baseline.txt"
-                        body_file.write_text('{"name": "bench create"}\n')
-                    seconds = cfg["warmup"] if round_ < 0 else cfg["seconds"]
-                    spy = None
-                    if args.profile and who == "keyward" and round_ == 0:
-                        spy = _profile(server, seconds, work / f"profile-{db}-{name}.txt")
-                    cpu = server.cpu_seconds()
-                    figure = load.run(
-                        base_url=server.url, path=path, bodies_file=body_file, headers=headers,
-                        seconds=seconds, workdir=work, rate=cfg["rate"], use_wrk=args.use_wrk,
-                    ).as_dict()
-                    figure["cpu_us_per_request"] = (
-                        (server.cpu_seconds() - cpu) / max(figure["requests"], 1) * 1e6
-                    )
-                    if spy is not None:
-                        spy.wait()
-                    if round_ >= 0:
-                        runs[who].append(figure)
-            # Other work shares the machine: each side's best round is its capacity, and CPU
-            # per request (the median round) is the figure least moved by that noise.
-            figures: dict[str, Any] = {}
-            for who, rounds in runs.items():
-                best = max(rounds, key=lambda f: f["rps"])
-                cpu_rounds = sorted(f["cpu_us_per_request"] for f in rounds)
-                figures[who] = {**best, "cpu_us_per_request": cpu_rounds[len(cpu_rounds) // 2],
-                                "rounds": rounds}
-            row = {"db": db, "path": label, "kind": name, **figures,
-                   **report.judge(name, figures["keyward"], figures["baseline"])}
-            print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
-            rows.append(row)
+            rows.append(measure(name, label, ours, theirs, our_path, their_path, headers))
+        if not args.purge_only:
+            rows += cache_rows(db, url, cfg, work, args, ours, theirs, auth, bodies, measure)
         rows.append(purge.measure(db, url, cfg["purge"][db], seeded.organization_id, work, ours,
                                   args.use_wrk))
+    return rows
+
+
+def cache_rows(db: str, url: str, cfg: dict[str, Any], work: Path, args: argparse.Namespace,
+               ours: procs.Server, theirs: procs.Server, auth: dict[str, str],
+               bodies: dict[str, Path], measure: Any) -> list[dict[str, Any]]:
+    """The verification cache's rows (see `bench.cache`)."""
+    json_headers = {"Content-Type": "application/json"}
+    rows: list[dict[str, Any]] = []
+    with procs.keyward(url, work / f"keyward-{db}-off.log", {"KEY_CACHE_SIZE": "0"}) as off:
+        rows.append(measure("verify-warm-off", "… the same, cache off (KEY_CACHE_SIZE=0)", off,
+                            theirs, "/v1/keys/verify", "/v1/keys/verify", json_headers))
+    for cache_off in (False, True):
+        rows.append(cache.revocation(db, url, ours, auth, cfg["trials"], work, cache_off))
+        print(report.table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+    headers = {"verify": json_headers, "list": {**json_headers, **auth}}
+    rows.append(cache.mixed(db, ours, "1 process", bodies, headers, cfg["seconds"], work,
+                            args.use_wrk, cfg["rate"]))
+    print(report.table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+    with procs.keyward(url, work / f"keyward-{db}-workers.log", workers=2) as pair:
+        rows.append(measure("verify-warm-workers", "… the same, serve --workers 2", pair, theirs,
+                            "/v1/keys/verify", "/v1/keys/verify", json_headers))
+        rows.append(cache.mixed(db, pair, "serve --workers 2", bodies, headers, cfg["seconds"],
+                                work, args.use_wrk, cfg["rate"]))
+    print(report.table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     return rows
 
 

@@ -69,9 +69,10 @@ class Server:
                 self.process.wait()
 
 
-def keyward(database_url: str, log: Path, env: dict[str, str] | None = None) -> Server:
+def keyward(database_url: str, log: Path, env: dict[str, str] | None = None,
+            workers: int = 1) -> Server:
     command = [sys.executable, "server.py", "serve", "--host", "127.0.0.1", "--port", "{port}",
-               "--no-scheduler"]
+               "--no-scheduler", "--workers", str(workers)]
     return Server("keyward", command, {"DATABASE_URL": database_url, **(env or {})}, log)
 
 
