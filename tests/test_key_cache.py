@@ -24,6 +24,7 @@ from models.key_changes import CHANNEL, key_changed, key_changes
 from models.key_verification import api_key_verify
 from models.policies import KeyPolicy
 from models.tokens import TokenKind, generate
+from settings import Settings, SettingsError
 from tests.harness import ON_POSTGRES, TEST_DATABASE_URL, key_managed, key_manager
 from tests.jobs_support import organization_make
 
@@ -256,3 +257,25 @@ async def test_with_the_cache_off_every_verification_reads_the_database(
     assert (await api_key_verify(token=token, now=NOW)).valid
     await _delete_behind_the_domains_back(key.id)
     assert (await api_key_verify(token=token, now=NOW)).code.value == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KEY_CACHE_SIZE": "-1"}, "KEY_CACHE_SIZE"),
+        ({"KEY_CACHE_SIZE": "lots"}, "KEY_CACHE_SIZE"),
+        ({"KEY_CACHE_NEGATIVE_SECONDS": "90"}, "KEY_CACHE_NEGATIVE_SECONDS"),
+        ({"KEY_CACHE_MAX_AGE_SECONDS": "0"}, "KEY_CACHE_MAX_AGE_SECONDS"),
+        ({"KEY_CACHE_MAX_AGE_SECONDS": "soon"}, "KEY_CACHE_MAX_AGE_SECONDS"),
+    ],
+)
+def test_cache_settings_out_of_range_are_refused_by_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_cache_settings_are_read_from_the_environment() -> None:
+    env = {"KEY_CACHE_SIZE": "0", "KEY_CACHE_NEGATIVE_SECONDS": "0.5"}
+    settings = Settings.from_env({**env, "KEY_CACHE_MAX_AGE_SECONDS": "5"})
+    assert (settings.key_cache_size, settings.key_cache_negative_seconds) == (0, 0.5)
+    assert settings.key_cache_max_age_seconds == 5
