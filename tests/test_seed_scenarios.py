@@ -98,7 +98,7 @@ async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_repla
     account = await api.sign_up()
     key, _ = await api.create_key(account)
     barrier = asyncio.Barrier(8)
-    real_transaction = models.api_keys.in_transaction  # type: ignore[attr-defined]
+    real_transaction = models.api_keys.key_changes  # type: ignore[attr-defined]
 
     @contextlib.asynccontextmanager
     async def after_everyone(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
@@ -106,7 +106,7 @@ async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_repla
         async with real_transaction(*args, **kwargs) as connection:
             yield connection
 
-    monkeypatch.setattr(models.api_keys, "in_transaction", after_everyone)
+    monkeypatch.setattr(models.api_keys, "key_changes", after_everyone)
     # when
     results = await asyncio.gather(*(roll(api, account.session, key["id"]) for _ in range(8)))
     # then the conditional update let exactly one through
