@@ -246,7 +246,10 @@ def key_cache_detach(db: BaseDBAsyncClient) -> None:
 def key_cache_current() -> KeyCache | None:
     """The cache of the current database, or None (no cache, or inside a transaction, where a
     lookup must see the transaction's own writes)."""
-    db = ApiKey._meta.db
+    try:
+        db = ApiKey._meta.db
+    except RuntimeError:  # no database at all: nothing cached either
+        return None
     if isinstance(db, TransactionalDBClient):
         return None
     return _caches.get(db)
