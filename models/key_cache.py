@@ -19,6 +19,7 @@ What it promises:
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import OrderedDict, deque
@@ -111,12 +112,22 @@ class KeyCache:
         # Changes of this process between their first statement and their commit.
         self._changing = 0
         self.hearing = False  # whether invalidations from other processes reach this cache
+        # True while an invalidation has reached this process but is not yet applied (set by
+        # the PostgreSQL listener: its socket has unread data).
+        self.unheard: Callable[[], bool] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def state(self) -> str:
         return "listening" if self.hearing else "bypass"
+
+    async def catch_up(self) -> None:
+        """Apply invalidations that have arrived but wait behind this request in the event loop:
+        one turn reads the socket, the next runs the listener's callback."""
+        if self.unheard is not None and self.unheard():
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
 
     def cached(self, digest: str) -> KeyRow | None | Missing:
         """What the cache may answer for this digest: the row, None (known unknown), or
@@ -213,6 +224,7 @@ class KeyCache:
     def deaf(self) -> None:
         """Invalidations may be missed from now on: answer from the database only."""
         self.hearing = False
+        self.unheard = None
         self.flush()
 
     def listening(self) -> None:

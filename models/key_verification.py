@@ -67,6 +67,7 @@ async def api_key_verify(
     else:
         # Only well-formed key tokens are ever cached, so a cached answer skips the parse.
         digest = tokens.digest(token) if len(token) <= tokens.MAX_TOKEN_LENGTH else ""
+        await cache.catch_up()
         found = cache.cached(digest)
         if found is MISSING:
             if tokens.parse(token) not in _KEY_KINDS:

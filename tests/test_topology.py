@@ -25,7 +25,8 @@ pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="the topology runs on Po
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30
 PURGE_SECONDS = 20
-PROPAGATION_SECONDS = 0.05
+# tests/test_key_cache_processes.py holds the bound; here it only needs to hold on a busy machine.
+PROPAGATION_SECONDS = 0.05 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 ROLL = """
 mutation Roll($input: RollApiKeyInput!) {
   rollApiKey(input: $input) { __typename ... on ApiKeyRolled { token } }
