@@ -4,29 +4,16 @@ returning its counts by name (for the run's log line and the operator's `jobs ru
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 
+from jobs.job_env import JobEnv
 from jobs.mail_delivery import deliver_mail
 from models.housekeeping import (
-    KeepGoing,
     api_keys_expire_rolled,
     api_keys_purge_expired,
     sessions_purge_ended,
     sign_in_attempts_purge,
 )
 from models.sign_up_limits import sign_ups_purge
-from settings import Settings
-
-
-@dataclass(frozen=True)
-class JobEnv:
-    """What a job needs besides the database: the instant it runs at and when to stop."""
-
-    settings: Settings
-    now: datetime
-    keep_going: KeepGoing
-    batch_size: int | None  # None: each domain function's own tuned default
 
 
 def _sized(env: JobEnv) -> dict[str, int]:

@@ -12,16 +12,13 @@ import email.utils
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from jobs.job_env import JobEnv
 from models.mail import MAIL_KIND, Mail
 from models.outbox import outbox_attempt_failed, outbox_claim, outbox_delivered
-
-if TYPE_CHECKING:
-    from jobs.housekeeping import JobEnv
 
 log = logging.getLogger("keyward.mail")
 

@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.context import TortoiseContext
 
-from jobs.housekeeping import JOBS, JobEnv
+from jobs.housekeeping import JOBS
+from jobs.job_env import JobEnv
 from jobs.metrics import job_failed, job_skipped, job_succeeded, jobs_observed
 from models.clock import Clock, utcnow
 from models.database import database_entered

@@ -128,7 +128,9 @@ async def api_key_create(
         now=now,
         policy=policy,
         is_default=False,
-        created_by_key_id=_creator(access),
+        # Looked up first: inside a caller's transaction (PostgreSQL) a failed insert cannot be
+        # retried, so the retry below only covers a key deleted in between.
+        created_by_key_id=await _existing_creator(access),
     )
     try:
         await key.save(force_create=True)

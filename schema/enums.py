@@ -9,6 +9,7 @@ import strawberry
 
 from models.access import Permission
 from models.entities import ApiKeyStatus, ApiKeyType, Role
+from models.invitations import InvitationStatus
 from models.key_verification import VerificationCode
 
 
@@ -43,9 +44,10 @@ described(
     Role,
     "A member's role in an organization.",
     {
-        Role.OWNER: "Founded the organization; manages its keys.",
-        Role.ADMIN: "Manages the organization's keys.",
-        Role.MEMBER: "Reads the organization and lists its keys.",
+        Role.OWNER: "Manages everything: keys, members (owners too) and the organization itself. "
+        "An organization always keeps at least one.",
+        Role.ADMIN: "Manages the organization's keys, and its MEMBERs and ADMINs.",
+        Role.MEMBER: "Reads the organization and lists its keys and members.",
     },
 )
 described(
@@ -67,6 +69,22 @@ described(
     {
         Permission.READ_ORGANIZATION: "Read the organization's id and name.",
         Permission.LIST_KEYS: "List the organization's keys and read any of them.",
-        Permission.MANAGE_KEYS: "Create, roll and delete the organization's keys.",
+        Permission.MANAGE_KEYS: "Create, roll, rename and delete the organization's keys.",
+        Permission.LIST_MEMBERS: "List the members and pending invitations.",
+        Permission.MANAGE_MEMBERS: "Invite as MEMBER or ADMIN, revoke invitations, move people "
+        "between MEMBER and ADMIN, remove a MEMBER or ADMIN.",
+        Permission.MANAGE_OWNERS: "Invite as OWNER, make or unmake an OWNER, remove an OWNER.",
+        Permission.MANAGE_ORGANIZATION: "Rename or delete the organization.",
+    },
+)
+described(
+    InvitationStatus,
+    "Where an invitation stands, decided from its timestamps.",
+    {
+        InvitationStatus.PENDING: "Sent; its link works until it is accepted, revoked or expires.",
+        InvitationStatus.ACCEPTED: "The invited person joined.",
+        InvitationStatus.REVOKED: "Withdrawn (or replaced by a newer invitation to the same "
+        "email): its link no longer works.",
+        InvitationStatus.EXPIRED: "Not accepted within INVITATION_TTL_SECONDS.",
     },
 )

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from models import entities
-from models.access import UserPrincipal, user_of
 from models.entities import Role
 from models.invitations import InvitationStatus, invitation_list, invitation_status
 from models.members import member_list
@@ -27,19 +27,14 @@ from schema.context import Info
 if TYPE_CHECKING:
     from schema.types import User
 
-strawberry.enum(
-    InvitationStatus,
-    description="Where an invitation stands: PENDING until accepted, revoked or expired.",
-)
 
 LazyUser = Annotated["User", strawberry.lazy("schema.types")]
 DEFAULT_MEMBER_PAGE_SIZE = 50
 
 
-def _user(user: entities.User, viewer: UserPrincipal) -> User:
-    from schema.types import User
-
-    return User.from_model(user, viewer)
+# How a user row becomes the GraphQL `User` seen by the viewer: given by the caller (the
+# `Organization` type, which knows `User`), so this module needs no import of `schema.types`.
+PresentUser = Callable[[entities.User], "User"]
 
 
 @strawberry.type(description="A person in an organization, with their role there.")
@@ -49,9 +44,9 @@ class Member:
     joined_at: datetime = strawberry.field(description="When they joined the organization.")
 
     @classmethod
-    def from_model(cls, membership: entities.Membership, viewer: UserPrincipal) -> Member:
+    def from_model(cls, membership: entities.Membership, present: PresentUser) -> Member:
         return cls(
-            user=_user(membership.user, viewer),
+            user=present(membership.user),
             role=membership.role,
             joined_at=membership.created_at,
         )
@@ -71,7 +66,7 @@ class Invitation:
 
     @classmethod
     def from_model(
-        cls, invitation: entities.Invitation, viewer: UserPrincipal, now: datetime
+        cls, invitation: entities.Invitation, present: PresentUser, now: datetime
     ) -> Invitation:
         inviter = invitation.invited_by
         return cls(
@@ -81,7 +76,7 @@ class Invitation:
             status=invitation_status(invitation, now),
             created_at=invitation.created_at,
             expires_at=invitation.expires_at,
-            invited_by=None if inviter is None else _user(inviter, viewer),
+            invited_by=None if inviter is None else present(inviter),
         )
 
 
@@ -98,16 +93,22 @@ async def organization_members(
 ) -> Connection[Member]:
     request = connection_arguments(MEMBERS, first, after, last, before)
     page = await member_list(access=root.access, page=request)
-    viewer = user_of(root.access.principal)
     return connection(
-        MEMBERS, page, lambda m: (m.created_at, m.id), lambda m: Member.from_model(m, viewer)
+        MEMBERS,
+        page,
+        lambda m: (m.created_at, m.id),
+        lambda m: Member.from_model(m, root.present_user),
     )
 
 
 async def organization_invitations(
-    root: Any, info: Info, status: InvitationStatus | None = InvitationStatus.PENDING
+    root: Any,
+    info: Info,
+    status: Annotated[
+        InvitationStatus | None,
+        strawberry.argument(description="Which invitations: PENDING by default; null for all."),
+    ] = InvitationStatus.PENDING,
 ) -> list[Invitation]:
     now = info.context.now
     found = await invitation_list(access=root.access, status=status, now=now)
-    viewer = user_of(root.access.principal)
-    return [Invitation.from_model(invitation, viewer, now) for invitation in found]
+    return [Invitation.from_model(invitation, root.present_user, now) for invitation in found]

@@ -4,13 +4,21 @@ through a domain function or the request's DataLoader."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
 
 from models import entities
-from models.access import OrganizationAccess, Permission, UserPrincipal, user_organization_page
+from models.access import (
+    OrganizationAccess,
+    Permission,
+    Principal,
+    UserPrincipal,
+    user_of,
+    user_organization_page,
+)
 from models.api_keys import api_key_list
 from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
@@ -248,6 +256,10 @@ class Organization:
             ),
         )
 
+    def present_user(self, user: entities.User) -> User:
+        """A user row as this organization's viewer sees it (for members and invitations)."""
+        return users_as_seen_by(self.access.principal)(user)
+
     members: Connection[Member] = strawberry.field(
         resolver=organization_members,
         description="The organization's members, earliest to join first, a page at a time (a "
@@ -308,9 +320,7 @@ class User:
 class ApiKeyVerification:
     valid: bool = strawberry.field(description="True exactly when `code` is VALID.")
     code: VerificationCode = strawberry.field(description="Why the token is good or not.")
-    key_id: strawberry.ID | None = strawberry.field(
-        description="The key's id; null unless valid."
-    )
+    key_id: strawberry.ID | None = strawberry.field(description="The key's id; null unless valid.")
     organization_id: strawberry.ID | None = strawberry.field(
         description="The key's organization; null unless valid."
     )
@@ -341,3 +351,9 @@ def parse_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def users_as_seen_by(principal: Principal) -> Callable[[entities.User], User]:
+    """How user rows become `User`s for `principal` (a signed-in user: keys see no people)."""
+    viewer = user_of(principal)
+    return lambda user: User.from_model(user, viewer)

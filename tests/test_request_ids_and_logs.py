@@ -155,7 +155,7 @@ def all_token_kinds() -> list[str]:
 def test_json_lines_never_hold_a_token_of_any_kind(json_lines: io.StringIO) -> None:
     # given every kind of token, with and without a deployment prefix
     secrets = all_token_kinds()
-    assert {secret.split("_")[-2] for secret in secrets} == {"pk", "sk", "ses"}
+    assert {secret.split("_")[-2] for secret in secrets} == {k.value for k in tokens.TokenKind}
     assert any(secret.startswith("acme_") for secret in secrets)
     log = logging.getLogger("keyward.test")
     # when they reach the log in a message, its arguments, an extra field and a traceback

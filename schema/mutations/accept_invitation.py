@@ -27,11 +27,18 @@ class InvitationAccepted:
 
 
 AcceptInvitationResult = Annotated[
-    InvitationAccepted | InvitationNotFound, strawberry.union("AcceptInvitationResult")
+    InvitationAccepted | InvitationNotFound,
+    strawberry.union("AcceptInvitationResult", description="What acceptInvitation did."),
 ]
 
 
-async def accept_invitation(info: Info, input: AcceptInvitationInput) -> AcceptInvitationResult:
+async def accept_invitation(
+    info: Info,
+    input: Annotated[
+        AcceptInvitationInput,
+        strawberry.argument(description="The invitation's token, from its link."),
+    ],
+) -> AcceptInvitationResult:
     principal = info.context.require_user()
     try:
         organization, role = await invitation_accept(

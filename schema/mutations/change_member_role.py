@@ -7,13 +7,13 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, organization_access, user_of
+from models.access import Permission, organization_access
 from models.entities import Role
 from models.members import member_change_role
 from schema.context import Info
 from schema.team_errors import LastOwner, MemberNotFound
 from schema.teams import Member
-from schema.types import parse_id
+from schema.types import parse_id, users_as_seen_by
 
 
 @strawberry.input(description="Whose role to change, in which organization, to what.")
@@ -29,11 +29,17 @@ class MemberRoleChanged:
 
 
 ChangeMemberRoleResult = Annotated[
-    MemberRoleChanged | MemberNotFound | LastOwner, strawberry.union("ChangeMemberRoleResult")
+    MemberRoleChanged | MemberNotFound | LastOwner,
+    strawberry.union("ChangeMemberRoleResult", description="What changeMemberRole did."),
 ]
 
 
-async def change_member_role(info: Info, input: ChangeMemberRoleInput) -> ChangeMemberRoleResult:
+async def change_member_role(
+    info: Info,
+    input: Annotated[
+        ChangeMemberRoleInput, strawberry.argument(description="The member and their new role.")
+    ],
+) -> ChangeMemberRoleResult:
     principal = info.context.require_principal()
     organization_id, user_id = parse_id(input.organization_id), parse_id(input.user_id)
     access = (
@@ -49,4 +55,4 @@ async def change_member_role(info: Info, input: ChangeMemberRoleInput) -> Change
         return MemberNotFound(message=error.message)
     except errors.LastOwner as error:
         return LastOwner(message=error.message)
-    return MemberRoleChanged(member=Member.from_model(membership, user_of(principal)))
+    return MemberRoleChanged(member=Member.from_model(membership, users_as_seen_by(principal)))

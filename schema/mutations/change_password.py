@@ -27,11 +27,17 @@ class PasswordChanged:
 
 ChangePasswordResult = Annotated[
     PasswordChanged | InvalidCredentials | InvalidInput | TooManyAttemptsError,
-    strawberry.union("ChangePasswordResult"),
+    strawberry.union("ChangePasswordResult", description="What changePassword did."),
 ]
 
 
-async def change_password(info: Info, input: ChangePasswordInput) -> ChangePasswordResult:
+async def change_password(
+    info: Info,
+    input: Annotated[
+        ChangePasswordInput,
+        strawberry.argument(description="The current password and the new one."),
+    ],
+) -> ChangePasswordResult:
     context = info.context
     principal = context.require_user()
     try:

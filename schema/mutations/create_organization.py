@@ -27,9 +27,8 @@ class OrganizationCreated:
 
 
 CreateOrganizationResult = Annotated[
-    OrganizationCreated | InvalidInput, strawberry.union(
-        "CreateOrganizationResult", description="What createOrganization did."
-    )
+    OrganizationCreated | InvalidInput,
+    strawberry.union("CreateOrganizationResult", description="What createOrganization did."),
 ]
 
 

@@ -28,12 +28,16 @@ class OrganizationDeleted:
 
 DeleteOrganizationResult = Annotated[
     OrganizationDeleted | OrganizationNotFound | InvalidInput,
-    strawberry.union("DeleteOrganizationResult"),
+    strawberry.union("DeleteOrganizationResult", description="What deleteOrganization did."),
 ]
 
 
 async def delete_organization(
-    info: Info, input: DeleteOrganizationInput
+    info: Info,
+    input: Annotated[
+        DeleteOrganizationInput,
+        strawberry.argument(description="The organization, and its name typed again to confirm."),
+    ],
 ) -> DeleteOrganizationResult:
     principal = info.context.require_principal()
     organization_id = parse_id(input.id)

@@ -27,9 +27,10 @@ class SessionNotFound(Error):
     pass
 
 
-EndSessionResult = Annotated[SessionEnded | SessionNotFound, strawberry.union(
-        "EndSessionResult", description="What endSession did."
-    )]
+EndSessionResult = Annotated[
+    SessionEnded | SessionNotFound,
+    strawberry.union("EndSessionResult", description="What endSession did."),
+]
 
 
 async def end_session(

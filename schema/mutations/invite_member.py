@@ -8,14 +8,14 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, organization_access, user_of
+from models.access import Permission, organization_access
 from models.entities import Role
 from models.invitations import invitation_create
 from schema.context import Info
 from schema.errors import InvalidInput, OrganizationNotFound, invalid_input
 from schema.team_errors import AlreadyMember
 from schema.teams import Invitation
-from schema.types import parse_id
+from schema.types import parse_id, users_as_seen_by
 
 
 @strawberry.input(description="Who to invite to which organization, and as what.")
@@ -41,11 +41,17 @@ class MemberInvited:
 
 InviteMemberResult = Annotated[
     MemberInvited | AlreadyMember | InvalidInput | OrganizationNotFound,
-    strawberry.union("InviteMemberResult"),
+    strawberry.union("InviteMemberResult", description="What inviteMember did."),
 ]
 
 
-async def invite_member(info: Info, input: InviteMemberInput) -> InviteMemberResult:
+async def invite_member(
+    info: Info,
+    input: Annotated[
+        InviteMemberInput,
+        strawberry.argument(description="Who to invite, where, and with which role."),
+    ],
+) -> InviteMemberResult:
     principal = info.context.require_principal()
     organization_id = parse_id(input.organization_id)
     access = (
@@ -68,7 +74,9 @@ async def invite_member(info: Info, input: InviteMemberInput) -> InviteMemberRes
     except errors.AlreadyMember as error:
         return AlreadyMember(message=error.message)
     return MemberInvited(
-        invitation=Invitation.from_model(invited.invitation, user_of(principal), info.context.now),
+        invitation=Invitation.from_model(
+            invited.invitation, users_as_seen_by(principal), info.context.now
+        ),
         invitation_token=invited.token,
         invitation_link=invited.link,
         mailed=invited.mailed,

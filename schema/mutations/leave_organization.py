@@ -27,11 +27,16 @@ class OrganizationLeft:
 
 LeaveOrganizationResult = Annotated[
     OrganizationLeft | OrganizationNotFound | LastOwner,
-    strawberry.union("LeaveOrganizationResult"),
+    strawberry.union("LeaveOrganizationResult", description="What leaveOrganization did."),
 ]
 
 
-async def leave_organization(info: Info, input: LeaveOrganizationInput) -> LeaveOrganizationResult:
+async def leave_organization(
+    info: Info,
+    input: Annotated[
+        LeaveOrganizationInput, strawberry.argument(description="The organization to leave.")
+    ],
+) -> LeaveOrganizationResult:
     principal = info.context.require_user()
     organization_id = parse_id(input.organization_id)
     access = (

@@ -26,11 +26,15 @@ class MemberRemoved:
 
 
 RemoveMemberResult = Annotated[
-    MemberRemoved | MemberNotFound | LastOwner, strawberry.union("RemoveMemberResult")
+    MemberRemoved | MemberNotFound | LastOwner,
+    strawberry.union("RemoveMemberResult", description="What removeMember did."),
 ]
 
 
-async def remove_member(info: Info, input: RemoveMemberInput) -> RemoveMemberResult:
+async def remove_member(
+    info: Info,
+    input: Annotated[RemoveMemberInput, strawberry.argument(description="The member to remove.")],
+) -> RemoveMemberResult:
     principal = info.context.require_principal()
     organization_id, user_id = parse_id(input.organization_id), parse_id(input.user_id)
     access = (

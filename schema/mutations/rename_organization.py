@@ -27,12 +27,16 @@ class OrganizationRenamed:
 
 RenameOrganizationResult = Annotated[
     OrganizationRenamed | OrganizationNotFound | InvalidInput,
-    strawberry.union("RenameOrganizationResult"),
+    strawberry.union("RenameOrganizationResult", description="What renameOrganization did."),
 ]
 
 
 async def rename_organization(
-    info: Info, input: RenameOrganizationInput
+    info: Info,
+    input: Annotated[
+        RenameOrganizationInput,
+        strawberry.argument(description="The organization and its new name."),
+    ],
 ) -> RenameOrganizationResult:
     principal = info.context.require_principal()
     organization_id = parse_id(input.id)

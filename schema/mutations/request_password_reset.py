@@ -27,12 +27,16 @@ class PasswordResetRequested:
 
 
 RequestPasswordResetResult = Annotated[
-    PasswordResetRequested | TooManyAttemptsError, strawberry.union("RequestPasswordResetResult")
+    PasswordResetRequested | TooManyAttemptsError,
+    strawberry.union("RequestPasswordResetResult", description="What requestPasswordReset did."),
 ]
 
 
 async def request_password_reset(
-    info: Info, input: RequestPasswordResetInput
+    info: Info,
+    input: Annotated[
+        RequestPasswordResetInput, strawberry.argument(description="The account's email.")
+    ],
 ) -> RequestPasswordResetResult:
     context = info.context
     try:

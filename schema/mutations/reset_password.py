@@ -28,11 +28,17 @@ class PasswordReset:
 
 ResetPasswordResult = Annotated[
     PasswordReset | InvalidInput | ResetTokenInvalid | TooManyAttemptsError,
-    strawberry.union("ResetPasswordResult"),
+    strawberry.union("ResetPasswordResult", description="What resetPassword did."),
 ]
 
 
-async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
+async def reset_password(
+    info: Info,
+    input: Annotated[
+        ResetPasswordInput,
+        strawberry.argument(description="The reset link's token and the new password."),
+    ],
+) -> ResetPasswordResult:
     context = info.context
     try:
         ended = await password_reset(

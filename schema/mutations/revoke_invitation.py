@@ -7,12 +7,12 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, invitation_access, user_of
+from models.access import Permission, invitation_access
 from models.invitations import invitation_revoke
 from schema.context import Info
 from schema.team_errors import InvitationNotFound
 from schema.teams import Invitation
-from schema.types import parse_id
+from schema.types import parse_id, users_as_seen_by
 
 
 @strawberry.input(description="The invitation to revoke.")
@@ -26,11 +26,17 @@ class InvitationRevoked:
 
 
 RevokeInvitationResult = Annotated[
-    InvitationRevoked | InvitationNotFound, strawberry.union("RevokeInvitationResult")
+    InvitationRevoked | InvitationNotFound,
+    strawberry.union("RevokeInvitationResult", description="What revokeInvitation did."),
 ]
 
 
-async def revoke_invitation(info: Info, input: RevokeInvitationInput) -> RevokeInvitationResult:
+async def revoke_invitation(
+    info: Info,
+    input: Annotated[
+        RevokeInvitationInput, strawberry.argument(description="The invitation to revoke.")
+    ],
+) -> RevokeInvitationResult:
     principal = info.context.require_principal()
     invitation_id = parse_id(input.id)
     found = (
@@ -48,5 +54,5 @@ async def revoke_invitation(info: Info, input: RevokeInvitationInput) -> RevokeI
     except errors.InvitationNotFound as error:
         return InvitationNotFound(message=error.message)
     return InvitationRevoked(
-        invitation=Invitation.from_model(invitation, user_of(principal), info.context.now)
+        invitation=Invitation.from_model(invitation, users_as_seen_by(principal), info.context.now)
     )

@@ -25,7 +25,7 @@ class SignUpInput:
     )
     organization_name: str | None = strawberry.field(
         default=None,
-        description='The first organization\'s name, 1 to 100 characters; by default '
+        description="The first organization's name, 1 to 100 characters; by default "
         '"My organization".',
     )
 
