@@ -98,7 +98,7 @@ _HEAD_BEFORE = re.compile(rf"(?:{PREFIX}_)?(?:{_KINDS})_\Z")
 # Runs longer than this are not searched window by window (no token is near that long); they
 # are reported whole, so a log never carries one.
 _LONGEST_SEARCHED_RUN = 1_024
-_BARE_HEADS = tuple(f"{kind}_" for kind in ("pk", "sk", "ses"))
+_BARE_HEADS = tuple(f"{kind.value}_" for kind in TokenKind)
 
 
 def checksummed_spans(text: str) -> list[tuple[int, int]]:

@@ -144,7 +144,7 @@ def test_serve_on_a_postgres_schema_behind_says_run_migrate_in_one_line(
     monkeypatch.setenv("DATABASE_URL", new_database())
 
     # when
-    code = main(["serve", "--port", "0", "--no-scheduler"])
+    code = main(["serve", "--port", "8000", "--no-scheduler"])  # refused before it listens
 
     # then
     assert code == 1
