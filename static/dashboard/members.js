@@ -48,13 +48,18 @@ export async function showMembers(main, organizationId, { user, onLeft, notice =
         h(
           "div",
           {},
-          h("h1", {}, "Members"),
+          h("h1", { tabindex: -1, "data-focus": "main-heading" }, "Members"),
           h("p", { class: "lead" }, `The people of ${organization.name}, and what each may do.`),
         ),
         may("MANAGE_MEMBERS") &&
           h(
             "button",
-            { type: "button", class: "primary", onclick: () => invite(page) },
+            {
+              type: "button",
+              class: "primary",
+              "data-focus": "invite-member",
+              onclick: () => invite(page),
+            },
             "Invite member",
           ),
       ),
@@ -198,8 +203,7 @@ function remove(member, page) {
     const input = { organizationId: page.organization.id, userId: member.user.id };
     await act(page, REMOVE_MEMBER, input, "removeMember", "MemberRemoved", `${email} was removed.`);
   };
-  const dialog = openDialog(
-    `Remove ${email}?`,
+  const dialog = openDialog(`Remove ${email}?`, [
     h("p", {}, `${email} loses access to ${page.organization.name} at once.`),
     h(
       "div",
@@ -207,7 +211,7 @@ function remove(member, page) {
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       h("button", { type: "button", class: "danger", onclick: confirm }, "Remove member"),
     ),
-  );
+  ]);
 }
 
 function leave(page) {
@@ -224,8 +228,7 @@ function leave(page) {
     dialog.close();
     page.onLeft();
   };
-  const dialog = openDialog(
-    `Leave ${page.organization.name}?`,
+  const dialog = openDialog(`Leave ${page.organization.name}?`, [
     h("p", {}, "You lose access to its keys at once; an owner or admin can invite you again."),
     errorSlot,
     h(
@@ -234,7 +237,7 @@ function leave(page) {
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       h("button", { type: "button", class: "danger", onclick: confirm }, "Leave organization"),
     ),
-  );
+  ]);
 }
 
 function invite(page) {
