@@ -138,9 +138,14 @@ function memberRow(member, page) {
   return h(
     "tr",
     { "data-user": member.user.id },
-    h("th", { scope: "row" }, email, me && h("span", { class: "hint" }, " (you)")),
-    h("td", {}, role),
-    h("td", {}, time(member.joinedAt)),
+    h(
+      "th",
+      { scope: "row" },
+      h("span", { class: "email" }, email),
+      me && h("span", { class: "hint" }, " (you)"),
+    ),
+    h("td", { "data-label": "Role" }, role),
+    h("td", { "data-label": "Joined" }, time(member.joinedAt)),
     h("td", {}, action),
   );
 }
@@ -149,9 +154,9 @@ function invitationRow(invitation, page) {
   return h(
     "tr",
     {},
-    h("th", { scope: "row" }, invitation.email),
-    h("td", {}, ROLE_LABELS[invitation.role]),
-    h("td", {}, time(invitation.expiresAt)),
+    h("th", { scope: "row" }, h("span", { class: "email" }, invitation.email)),
+    h("td", { "data-label": "Role" }, ROLE_LABELS[invitation.role]),
+    h("td", { "data-label": "Expires" }, time(invitation.expiresAt)),
     h(
       "td",
       {},
