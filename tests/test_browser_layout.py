@@ -1,9 +1,11 @@
 """The dashboard at every width and by keyboard alone, in a real browser.
 
-One organization has 60 keys and a key named with 100 characters and no space; at phone, tablet
-and desktop widths no screen scrolls sideways, every dialog lies inside the viewport, every
-control is reached with Tab, the "…" menu follows the menu-button pattern and focus comes back
-where it was when a dialog closes. axe-core finds nothing serious on any screen in either theme.
+One organization has 60 keys and a key named with 100 characters and no space, and a pending
+invitation of a long email; at phone, tablet and desktop widths no screen (API keys, a key,
+Members, General, Account) scrolls sideways, every dialog lies inside the viewport, every
+control is reached with Tab, the "…" menu and the account menu follow the menu-button pattern
+and focus comes back where it was when a dialog closes. axe-core finds nothing serious on any
+screen in either theme.
 Screenshots of each screen at a phone and a desktop width land in tests/artifacts/.
 """
 
@@ -49,6 +51,10 @@ KEY_IDS = """query ($id: ID!) {
 DELETE_API_KEY = """mutation ($input: DeleteApiKeyInput!) {
   deleteApiKey(input: $input) { __typename }
 }"""
+INVITE_MEMBER = """mutation ($input: InviteMemberInput!) {
+  inviteMember(input: $input) { __typename }
+}"""
+INVITED = "an.invited.person.with.a.rather.long.address@subdomain.example.com"
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,13 @@ def seed(server: str) -> Seed:
     )
     for edge in graphql(server, KEY_IDS, {"id": empty}, token)["organization"]["apiKeys"]["edges"]:
         graphql(server, DELETE_API_KEY, {"input": {"id": edge["node"]["id"]}}, token)
+    invited = graphql(
+        server,
+        INVITE_MEMBER,
+        {"input": {"organizationId": organization, "email": INVITED, "role": "ADMIN"}},
+        token,
+    )
+    assert invited["inviteMember"]["__typename"] == "MemberInvited", invited
     return Seed(server, email, token, organization, long_key, twin, empty)
 
 
@@ -138,6 +151,10 @@ def record_console(message: Any, errors: list[str]) -> None:
 
 def keys_path(organization: str) -> str:
     return f"/orgs/{organization}/keys"
+
+
+def members_path(organization: str) -> str:
+    return f"/orgs/{organization}/members"
 
 
 # -- what the tests measure --
@@ -264,6 +281,34 @@ def test_every_screen_fits(
     assert_fits(page, "empty")
     maybe_screenshot(page, width, "empty-state")
 
+    # the team pages, reached through the navigation at every width
+    page.goto(seed.base + keys_path(seed.organization))
+    page.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("row", name=re.compile(re.escape(INVITED)))).to_be_visible()
+    assert_fits(page, "members")
+    maybe_screenshot(page, width, "members")
+    page.get_by_role("button", name="Invite member").click()
+    assert_fits(page, "invite dialog")
+    assert in_viewport(page, page.get_by_role("button", name="Send invitation"))
+    maybe_screenshot(page, width, "invite-dialog")
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="General").click()
+    expect(page.get_by_role("form", name="Rename organization")).to_be_visible()
+    assert_fits(page, "general")
+    maybe_screenshot(page, width, "general")
+    page.get_by_role("button", name="Delete organization").click()
+    assert_fits(page, "delete organization dialog")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    account_menu = page.get_by_role("button", name=re.compile("^Account menu"))
+    account_menu.click()
+    assert in_viewport(page, page.get_by_role("menu"))
+    assert_fits(page, "account menu")
+    maybe_screenshot(page, width, "account-menu")
+    page.get_by_role("menuitem", name="Account").click()
+    expect(page.get_by_role("form", name="Change password")).to_be_visible()
+    assert_fits(page, "account")
+    maybe_screenshot(page, width, "account")
+
     # signed out: sign-in and create-account
     signed_out = open_page(width, height, "/", signed_in=False)
     expect(signed_out.get_by_role("form", name="Sign in")).to_be_visible()
@@ -340,6 +385,78 @@ def test_menu_button_pattern(open_page: Any, seed: Seed) -> None:
     page.keyboard.press("Tab")
     expect(page.get_by_role("menu")).to_have_count(0)
     assert focused(page) == "a:Service 57"
+
+
+def test_account_menu_is_the_same_menu_button(open_page: Any, seed: Seed) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(*DESKTOP, keys_path(seed.twin))
+    account = page.get_by_role("button", name=f"Account menu of {seed.email}")
+    expect(account).to_have_text(seed.email)
+    account.focus()
+    # Enter opens it on its first item; arrows wrap; Home and End jump
+    page.keyboard.press("Enter")
+    expect(account).to_have_attribute("aria-expanded", "true")
+    assert focused(page) == "menuitem:Settings"
+    page.keyboard.press("ArrowUp")
+    assert focused(page) == "menuitem:Sign out"
+    page.keyboard.press("ArrowDown")
+    assert focused(page) == "menuitem:Settings"
+    page.keyboard.press("End")
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")
+    assert focused(page) == "menuitem:Account"
+    # Escape closes it and gives focus back to the button
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("menu")).to_have_count(0)
+    expect(account).to_be_focused()
+    expect(account).to_have_attribute("aria-expanded", "false")
+    # ↑ opens it on its last item; Tab closes it and moves on from the button
+    page.keyboard.press("ArrowUp")
+    assert focused(page) == "menuitem:Sign out"
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("menu")).to_have_count(0)
+    assert focused(page) != "body"
+    # an item chosen by keyboard opens its page, and focus is back on the menu's button
+    account.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    assert page.url == seed.base + "/account"
+    expect(account).to_be_focused()
+
+
+def test_team_pages_have_addresses(open_page: Any, seed: Seed) -> None:
+    from playwright.sync_api import expect
+
+    # a bookmark of an organization's Members opens it, marked in the navigation
+    page = open_page(*DESKTOP, members_path(seed.organization))
+    expect(page.get_by_role("heading", name="Members")).to_be_visible()
+    expect(page.get_by_role("link", name="Members")).to_have_attribute("aria-current", "page")
+    # moving to General changes the address; a reload keeps it
+    page.get_by_role("link", name="General").click()
+    expect(page.get_by_role("form", name="Rename organization")).to_be_visible()
+    assert page.url == f"{seed.base}/orgs/{seed.organization}/settings"
+    expect(page.get_by_role("link", name="General")).to_be_focused()
+    page.reload()
+    expect(page.get_by_role("form", name="Rename organization")).to_be_visible()
+    # the back button goes to Members, then forward to General again
+    page.go_back()
+    expect(page.get_by_role("heading", name="Members")).to_be_visible()
+    page.go_forward()
+    expect(page.get_by_role("form", name="Rename organization")).to_be_visible()
+    # Settings in the account menu is the organization's API keys
+    page.get_by_role("button", name=re.compile("^Account menu")).click()
+    page.get_by_role("menuitem", name="Settings").click()
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    assert page.url == seed.base + keys_path(seed.organization)
+    # Account has an address of its own, and a reload keeps it
+    page.goto(seed.base + "/account")
+    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    expect(page.get_by_role("link", name="Members")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
 
 
 def test_focus_returns_where_it_was(open_page: Any, seed: Seed) -> None:
@@ -501,6 +618,23 @@ def test_axe_finds_nothing_serious(
     page.goto(seed.base + keys_path(seed.empty))
     expect(page.get_by_role("heading", name="No API keys yet")).to_be_visible()
     found["empty"] = axe_violations(page)
+    page.goto(seed.base + members_path(seed.organization))
+    expect(page.get_by_role("row", name=re.compile(re.escape(INVITED)))).to_be_visible()
+    found["members"] = axe_violations(page)
+    page.get_by_role("button", name="Invite member").click()
+    found["invite"] = axe_violations(page)
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="General").click()
+    expect(page.get_by_role("form", name="Rename organization")).to_be_visible()
+    found["general"] = axe_violations(page)
+    page.get_by_role("button", name="Delete organization").click()
+    found["delete organization"] = axe_violations(page)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name=re.compile("^Account menu")).click()
+    found["account menu"] = axe_violations(page)
+    page.get_by_role("menuitem", name="Account").click()
+    expect(page.get_by_role("form", name="Change password")).to_be_visible()
+    found["account"] = axe_violations(page)
     assert {screen: v for screen, v in found.items() if v} == {}
 
 

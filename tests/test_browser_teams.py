@@ -152,4 +152,13 @@ def test_account_and_general_pages(context: Any, server: str, console_errors: li
     page.get_by_role("form", name="Reset password").get_by_label("Email").fill(email)
     page.get_by_role("button", name="Mail me a reset link").click()
     expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
+
+    # a reset link opens its own page, even at another page's address, and leaves the bar at once
+    page.goto(server + "/account#reset=rst_" + "x" * 43)
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert "#" not in page.url and "rst_" not in page.url
+    form = page.get_by_role("form", name="Choose a new password")
+    form.get_by_label("New password").fill("another new passphrase")
+    form.get_by_role("button", name="Set new password").click()
+    expect(form.locator('[data-error-for="form"]')).not_to_be_empty()
     assert console_errors == []

@@ -114,6 +114,9 @@ async def test_the_dashboards_deep_links_serve_the_dashboard(
     for path in (
         "/orgs/3f1c0a4e-0000-4000-8000-000000000000/keys",
         "/orgs/3f1c0a4e-0000-4000-8000-000000000000/keys/9d2b7c1e-0000-4000-8000-000000000000",
+        "/orgs/3f1c0a4e-0000-4000-8000-000000000000/members",
+        "/orgs/3f1c0a4e-0000-4000-8000-000000000000/settings",
+        "/account",
     ):
         # when a deep link is opened (a reload, a bookmark)
         response = await client.get(path)
@@ -121,4 +124,6 @@ async def test_the_dashboards_deep_links_serve_the_dashboard(
         assert response.status == 200
         assert await response.text() == root
         assert directives(response.headers["Content-Security-Policy"])["script-src"] == ["'self'"]
-    assert (await client.get("/orgs/x/settings")).status == 404
+    # and an address that is none of the dashboard's is not found
+    for path in ("/orgs/x/nowhere", "/orgs/x/members/y", "/accounts"):
+        assert (await client.get(path)).status == 404

@@ -65,6 +65,17 @@ mutation SignUp {
 """
 
 
+# The dashboard's own addresses (static/dashboard/router.js): a reload or a bookmark of any of
+# them gets the dashboard, which then shows what the address names.
+DASHBOARD_PATHS = (
+    "/orgs/{organization}/keys",
+    "/orgs/{organization}/keys/{key}",
+    "/orgs/{organization}/members",
+    "/orgs/{organization}/settings",
+    "/account",
+)
+
+
 @dataclass(frozen=True)
 class Page:
     body: str
@@ -112,10 +123,10 @@ async def dashboard(request: web.Request) -> web.FileResponse:
 
 
 def add_pages(app: web.Application) -> None:
-    """The dashboard at `/` and at its deep links (an organization's keys, one key), its assets,
-    and the vendored GraphiQL assets."""
+    """The dashboard at `/` and at its deep links (an organization's keys, one key, its members
+    and settings; the account), its assets, and the vendored GraphiQL assets."""
     app.router.add_get("/", dashboard)
-    app.router.add_get("/orgs/{organization}/keys", dashboard)
-    app.router.add_get("/orgs/{organization}/keys/{key}", dashboard)
+    for path in DASHBOARD_PATHS:
+        app.router.add_get(path, dashboard)
     app.router.add_static("/static/dashboard/", STATIC / "dashboard")
     app.router.add_static(VENDOR_ROUTE, STATIC / "vendor")

@@ -53,7 +53,7 @@ export function showAccount(main, user) {
     h(
       "div",
       { class: "page-head" },
-      h("div", {}, h("h1", {}, "Account"), h("p", { class: "lead" }, user.email)),
+      h("div", {}, h("h1", { tabindex: -1, "data-focus": "main-heading" }, "Account"), h("p", { class: "lead" }, user.email)),
     ),
     done,
     h("section", { class: "card" }, h("h2", {}, "Password"), form),

@@ -1,5 +1,6 @@
-// keyward's dashboard: sign up, sign in and out, organizations, and their API keys.
-// Plain modern JavaScript modules, no framework and no build step: see the README.
+// keyward's dashboard: sign up, sign in and out, organizations, their API keys, members and
+// settings, and the account. Plain modern JavaScript modules, no framework and no build step:
+// see the README.
 
 import {
   ApiError,
@@ -13,11 +14,26 @@ import {
   onSessionEnded,
   session,
 } from "./api.js";
-import { openDialog } from "./dialog.js";
+import { showAccount, showForgotPassword, showResetPassword } from "./account.js";
+import { focusByName, openDialog } from "./dialog.js";
 import { duration, field, formError, h, onSubmit } from "./dom.js";
+import { captureLinks, pendingInvitation, showInvitation } from "./invitation.js";
 import { showKey } from "./key_page.js";
 import { showKeys } from "./keys.js";
-import { currentRoute, keysPath, linkTo, navigate, onRoute } from "./router.js";
+import { showMembers } from "./members.js";
+import { menuButton } from "./menu.js";
+import {
+  ACCOUNT_PATH,
+  currentRoute,
+  keysPath,
+  linkTo,
+  membersPath,
+  navigate,
+  onRoute,
+  redraw,
+  settingsPath,
+} from "./router.js";
+import { showGeneral } from "./settings.js";
 
 const root = document.getElementById("app");
 
@@ -52,9 +68,19 @@ function resumeDialogs(user) {
   }
 }
 
+/** Start, or start again once an invitation is answered; a mailed link is taken first. */
 async function boot() {
   onRoute(showRoute);
-  if (!session.token()) return showAuth();
+  const link = captureLinks();
+  if (link.reset) {
+    return showResetPassword(root, link.reset, { done: (notice) => showAuth({ notice }) });
+  }
+  if (!session.token()) {
+    if (!link.invitation) return showAuth();
+    return showAuth({
+      notice: "Sign in, or create an account, with the invited email to accept the invitation.",
+    });
+  }
   root.replaceChildren(h("p", { class: "loading" }, "Loading…"));
   try {
     const { me } = await graphql(ME);
@@ -208,20 +234,43 @@ const logo = () =>
 
 let state = { user: null, organizations: [] };
 
-/** Signed in as `user`: show the organization and page the address names, else a default. */
+/**
+ * Signed in as `user`: a pending invitation first, then the organization and page the address
+ * names, else a default.
+ */
 function enter(user) {
+  if (pendingInvitation()) {
+    state = { user: null, organizations: [] }; // no page behind the invitation meanwhile
+    return showInvitation(root, {
+      user,
+      onDone: (organizationId) => {
+        if (organizationId) {
+          session.chooseOrganization(organizationId);
+          history.replaceState(null, "", keysPath(organizationId));
+        }
+        boot();
+      },
+    });
+  }
   state = { user, organizations: user.organizations.edges.map((edge) => edge.node) };
   const route = currentRoute();
   const named = state.organizations.find((o) => o.id === route.organizationId);
-  if (named) return showRoute(route);
-  const stored = session.organizationId();
-  const current = state.organizations.find((o) => o.id === stored) ?? state.organizations[0];
+  if (named || route.page === "account") return showRoute(route);
+  const current = storedOrganization();
   if (!current) return render(null, route);
   return navigate(keysPath(current.id), { replace: true });
 }
 
+/** The organization chosen last in this tab, else the first. */
+function storedOrganization() {
+  const stored = session.organizationId();
+  return state.organizations.find((o) => o.id === stored) ?? state.organizations[0];
+}
+
 function showRoute(route) {
   if (!state.user || !session.token()) return undefined;
+  // Account belongs to no organization: the navigation shows the one chosen last
+  if (route.page === "account") return render(storedOrganization(), route);
   const current = state.organizations.find((o) => o.id === route.organizationId);
   if (!current && state.organizations.length) {
     return navigate(keysPath(state.organizations[0].id), { replace: true });
@@ -245,13 +294,29 @@ function organizationLabel(organization) {
   return `${organization.name} (created ${created}${id})`;
 }
 
+// The organization's pages in the left navigation (Account sits in the account menu).
+const PAGES = [
+  ["keys", "API keys", keysPath],
+  ["members", "Members", membersPath],
+  ["settings", "General", settingsPath],
+];
+
 function render(current, route) {
   if (current) session.chooseOrganization(current.id);
-  document.title = current ? `API keys · ${current.name} · keyward` : "keyward";
+  // focus on the shell (a navigation link, the account menu) stays there when it is redrawn
+  const active = document.activeElement;
+  const focused = active?.closest(".topbar, .sidebar") ? active.dataset.focus : null;
+  if (route.page === "account") document.title = "Account · keyward";
+  else if (!current) document.title = "keyward";
+  else {
+    const [, title] = PAGES.find(([page]) => page === route.page);
+    document.title = `${title} · ${current.name} · keyward`;
+  }
   const switcher = h(
     "select",
     {
       id: "organization",
+      "data-focus": "organization",
       onchange: (event) => navigate(keysPath(event.target.value)),
     },
     state.organizations.map((o) =>
@@ -279,11 +344,21 @@ function render(current, route) {
       h(
         "div",
         { class: "account" },
-        accountMenu(state.user.email, [
-          ["Settings", () => render(current, "api-keys")],
-          ["Account", () => render(current, "account")],
-          ["Sign out", () => signOut(signOutError)],
-        ]),
+        menuButton({
+          label: `Account menu of ${state.user.email}`,
+          text: state.user.email,
+          className: "ghost email",
+          focusName: "account-menu",
+          items: [
+            {
+              label: "Settings",
+              action: () => navigate(keysPath(current.id)),
+              disabled: current ? null : "You belong to no organization yet.",
+            },
+            { label: "Account", action: () => navigate(ACCOUNT_PATH) },
+            { label: "Sign out", action: () => signOut(signOutError) },
+          ],
+        }),
         signOutError,
       ),
     ),
@@ -294,23 +369,48 @@ function render(current, route) {
         "nav",
         { class: "sidebar", "aria-label": "Organization settings" },
         h("p", { class: "section" }, current ? current.name : "No organization"),
-        current &&
+        ...(current ? PAGES : []).map(([page, label, path]) =>
           linkTo(
             h,
-            keysPath(current.id),
-            { "aria-current": route.keyId ? null : "page" },
-            "API keys",
+            path(current.id),
+            {
+              "aria-current": page === route.page && !route.keyId ? "page" : null,
+              "data-focus": `nav:${page}`,
+            },
+            label,
           ),
+        ),
       ),
       main,
     ),
   );
+  if (focused) focusByName(focused);
+  if (route.page === "account") return showAccount(main, state.user);
   if (!current) {
     main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
     return undefined;
   }
+  if (route.page === "members") {
+    return showMembers(main, current.id, { user: state.user, onLeft: () => forget(current) });
+  }
+  if (route.page === "settings") {
+    return showGeneral(main, current.id, {
+      onRenamed: (renamed) => {
+        current.name = renamed.name;
+        return redraw();
+      },
+      onDeleted: () => forget(current),
+    });
+  }
   if (route.keyId) return showKey(main, current.id, route.keyId);
   return showKeys(main, current.id, route.params);
+}
+
+/** The viewer left `organization`, or deleted it: on to the next one, if any. */
+function forget(organization) {
+  state.organizations = state.organizations.filter((o) => o !== organization);
+  const next = state.organizations[0];
+  return navigate(next ? keysPath(next.id) : "/", { replace: true });
 }
 
 async function signOut(errorSlot) {

@@ -48,13 +48,18 @@ export async function showMembers(main, organizationId, { user, onLeft, notice =
         h(
           "div",
           {},
-          h("h1", {}, "Members"),
+          h("h1", { tabindex: -1, "data-focus": "main-heading" }, "Members"),
           h("p", { class: "lead" }, `The people of ${organization.name}, and what each may do.`),
         ),
         may("MANAGE_MEMBERS") &&
           h(
             "button",
-            { type: "button", class: "primary", onclick: () => invite(page) },
+            {
+              type: "button",
+              class: "primary",
+              "data-focus": "invite-member",
+              onclick: () => invite(page),
+            },
             "Invite member",
           ),
       ),
@@ -133,9 +138,14 @@ function memberRow(member, page) {
   return h(
     "tr",
     { "data-user": member.user.id },
-    h("th", { scope: "row" }, email, me && h("span", { class: "hint" }, " (you)")),
-    h("td", {}, role),
-    h("td", {}, time(member.joinedAt)),
+    h(
+      "th",
+      { scope: "row" },
+      h("span", { class: "email" }, email),
+      me && h("span", { class: "hint" }, " (you)"),
+    ),
+    h("td", { "data-label": "Role" }, role),
+    h("td", { "data-label": "Joined" }, time(member.joinedAt)),
     h("td", {}, action),
   );
 }
@@ -144,9 +154,9 @@ function invitationRow(invitation, page) {
   return h(
     "tr",
     {},
-    h("th", { scope: "row" }, invitation.email),
-    h("td", {}, ROLE_LABELS[invitation.role]),
-    h("td", {}, time(invitation.expiresAt)),
+    h("th", { scope: "row" }, h("span", { class: "email" }, invitation.email)),
+    h("td", { "data-label": "Role" }, ROLE_LABELS[invitation.role]),
+    h("td", { "data-label": "Expires" }, time(invitation.expiresAt)),
     h(
       "td",
       {},
@@ -198,8 +208,7 @@ function remove(member, page) {
     const input = { organizationId: page.organization.id, userId: member.user.id };
     await act(page, REMOVE_MEMBER, input, "removeMember", "MemberRemoved", `${email} was removed.`);
   };
-  const dialog = openDialog(
-    `Remove ${email}?`,
+  const dialog = openDialog(`Remove ${email}?`, [
     h("p", {}, `${email} loses access to ${page.organization.name} at once.`),
     h(
       "div",
@@ -207,7 +216,7 @@ function remove(member, page) {
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       h("button", { type: "button", class: "danger", onclick: confirm }, "Remove member"),
     ),
-  );
+  ]);
 }
 
 function leave(page) {
@@ -224,8 +233,7 @@ function leave(page) {
     dialog.close();
     page.onLeft();
   };
-  const dialog = openDialog(
-    `Leave ${page.organization.name}?`,
+  const dialog = openDialog(`Leave ${page.organization.name}?`, [
     h("p", {}, "You lose access to its keys at once; an owner or admin can invite you again."),
     errorSlot,
     h(
@@ -234,7 +242,7 @@ function leave(page) {
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       h("button", { type: "button", class: "danger", onclick: confirm }, "Leave organization"),
     ),
-  );
+  ]);
 }
 
 function invite(page) {

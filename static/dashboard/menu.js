@@ -1,4 +1,4 @@
-// The "…" menu of a key, after the WAI-ARIA menu button pattern: Enter, Space or ↓ opens it on
+// The "…" menu of a key, and the account menu at the top right, after the WAI-ARIA menu button pattern: Enter, Space or ↓ opens it on
 // its first item (↑ on its last), ↑/↓ move and wrap, Home/End jump, Escape closes it and returns
 // focus to the button, Tab closes it and moves on. An unavailable item stays reachable
 // (aria-disabled) so it can say why.
@@ -20,8 +20,11 @@ document.addEventListener("click", (event) => {
   if (open && !open.menu.parentElement.contains(event.target)) close();
 });
 
-/** items: [{ label, action, disabled: "why not" | null, danger }]. */
-export function menuButton({ label, focusName, items }) {
+/**
+ * items: [{ label, action, disabled: "why not" | null, danger }]; the button shows `text` and
+ * is named `label` for assistive technology.
+ */
+export function menuButton({ label, focusName, items, text = "…", className = "more" }) {
   const buttonId = uniqueId("menu-button");
   const menuId = uniqueId("menu");
   const entries = items.map(({ label: text, action, disabled = null, danger = false }) =>
@@ -61,7 +64,7 @@ export function menuButton({ label, focusName, items }) {
     {
       type: "button",
       id: buttonId,
-      class: "more",
+      class: className,
       "aria-haspopup": "menu",
       "aria-expanded": "false",
       "aria-controls": menuId,
@@ -75,7 +78,7 @@ export function menuButton({ label, focusName, items }) {
         }
       },
     },
-    "…",
+    text,
   );
   menu.addEventListener("keydown", (event) => {
     const index = entries.indexOf(document.activeElement);

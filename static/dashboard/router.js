@@ -1,20 +1,37 @@
 // Deep links: the address names the organization and the page, so a reload keeps them and the
 // back button works. /orgs/<id>/keys is an organization's keys (with ?search=&type=&status=),
-// /orgs/<id>/keys/<keyId> one key. The server answers both paths with the dashboard.
+// /orgs/<id>/keys/<keyId> one key, /orgs/<id>/members its members, /orgs/<id>/settings its
+// General settings, /account the signed-in person's own. The server answers each of these paths
+// with the dashboard (web/pages.py).
 
 const listeners = new Set();
 
-/** { organizationId, keyId, params } of the current address; nulls where it names none. */
+/**
+ * { page, organizationId, keyId, params } of the current address: `page` is "keys" (also for
+ * an address that names no page), "members", "settings" or "account"; nulls where it names none.
+ */
 export function currentRoute() {
-  const match = location.pathname.match(/^\/orgs\/([^/]+)\/keys(?:\/([^/]+))?\/?$/);
+  const params = new URLSearchParams(location.search);
+  if (/^\/account\/?$/.test(location.pathname)) {
+    return { page: "account", organizationId: null, keyId: null, params };
+  }
+  const match = location.pathname.match(
+    /^\/orgs\/([^/]+)\/(?:keys(?:\/([^/]+))?|(members|settings))\/?$/,
+  );
   return {
+    page: match?.[3] ?? "keys",
     organizationId: match ? decodeURIComponent(match[1]) : null,
     keyId: match?.[2] ? decodeURIComponent(match[2]) : null,
-    params: new URLSearchParams(location.search),
+    params,
   };
 }
 
-export const keysPath = (organizationId) => `/orgs/${encodeURIComponent(organizationId)}/keys`;
+const organizationPath = (organizationId, page) =>
+  `/orgs/${encodeURIComponent(organizationId)}/${page}`;
+export const keysPath = (organizationId) => organizationPath(organizationId, "keys");
+export const membersPath = (organizationId) => organizationPath(organizationId, "members");
+export const settingsPath = (organizationId) => organizationPath(organizationId, "settings");
+export const ACCOUNT_PATH = "/account";
 export const keyPath = (organizationId, keyId) =>
   `${keysPath(organizationId)}/${encodeURIComponent(keyId)}`;
 

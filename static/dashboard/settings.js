@@ -27,7 +27,7 @@ export async function showGeneral(main, organizationId, { onRenamed, onDeleted }
   const head = h(
     "div",
     { class: "page-head" },
-    h("div", {}, h("h1", {}, "General"), h("p", { class: "lead" }, organization.name)),
+    h("div", {}, h("h1", { tabindex: -1, "data-focus": "main-heading" }, "General"), h("p", { class: "lead" }, organization.name)),
   );
   if (!mayManage) {
     const hint = "Only owners rename or delete the organization.";
