@@ -27,6 +27,7 @@ from settings import Settings, SettingsError, redact_url
 from web.access_log import AccessLogger
 from web.middlewares import MIDDLEWARES, secure_response
 from web.redaction import install_log_redaction
+from web.request_id import request_id
 from web.routes import setup_routes
 from web.state import CLOCK, DATABASE, PASSWORDS, POLICIES, SETTINGS
 
@@ -60,7 +61,8 @@ def create_app(
     passwords: Passwords | None = None,
     scheduler: bool = False,
 ) -> web.Application:
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY_BYTES)
+    # request_id outermost: every answer, refusals included, carries its X-Request-Id.
+    app = web.Application(middlewares=(request_id, *MIDDLEWARES), client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[POLICIES] = settings.policies()
     app[CLOCK] = clock

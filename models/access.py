@@ -80,6 +80,7 @@ class Permission(StrEnum):
     READ_ORGANIZATION = "READ_ORGANIZATION"
     LIST_KEYS = "LIST_KEYS"
     MANAGE_KEYS = "MANAGE_KEYS"
+    VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
 
 
 _READ = frozenset({Permission.READ_ORGANIZATION, Permission.LIST_KEYS})

@@ -16,11 +16,14 @@ from tortoise.transactions import in_transaction
 
 from models import expiry, tokens
 from models.access import KeyAccess, OrganizationAccess, Permission
-from models.clock import as_utc
+from models.audit import actor_of, audit_record, key_target
+from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
 from models.key_listing import ApiKeyRow, key_page
 from models.policies import KeyPolicy
+from models.request_context import NO_REQUEST, RequestContext
+from models.tombstones import tombstones_write
 
 MAX_NAME_LENGTH = 100
 MAX_PAGE_SIZE = 100
@@ -86,9 +89,10 @@ async def api_key_create(
     expires_at: datetime | None,
     now: datetime,
     policy: KeyPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> tuple[ApiKey, str]:
     """A new key and its token: the only moment a secret token exists outside its holder.
-    Every bad field is reported at once."""
+    Every bad field is reported at once. Recorded as `api_key.created`."""
     access.demand(Permission.MANAGE_KEYS)
     problems = Problems()
     try:
@@ -109,7 +113,21 @@ async def api_key_create(
         policy=policy,
         is_default=False,
     )
-    await key.save(force_create=True)
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        await key.save(force_create=True)
+        await audit_record(
+            organization_id=key.organization_id,
+            action="api_key.created",
+            actor=actor,
+            target=key_target(key.id, key.name, key.start),
+            details={
+                "type": key.type.value,
+                "expiresAt": None if expires_at is None else expires_at.isoformat(),
+            },
+            context=context,
+            now=now,
+        )
     return key, token
 
 
@@ -157,7 +175,12 @@ async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey
 
 
 async def api_key_roll(
-    *, access: KeyAccess, grace_seconds: int | None, now: datetime, policy: KeyPolicy
+    *,
+    access: KeyAccess,
+    grace_seconds: int | None,
+    now: datetime,
+    policy: KeyPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> tuple[ApiKey, str, ApiKey]:
     """Replace an ACTIVE key; the old one keeps working for `grace_seconds` (by default the
     policy's; never past its own expiration). Returns (replacement, its token, the rolled key).
@@ -190,6 +213,7 @@ async def api_key_roll(
         policy=policy,
         is_default=old.is_default,
     )
+    actor = await actor_of(access.organization.principal)
     try:
         async with in_transaction():
             await new.save(force_create=True)
@@ -205,6 +229,20 @@ async def api_key_roll(
             )
             if claimed != 1:
                 raise _LostRace()
+            await audit_record(
+                organization_id=organization_id,
+                action="api_key.rolled",
+                actor=actor,
+                target=key_target(old.id, old.name, old.start),
+                details={
+                    "oldKeyId": str(old.id),
+                    "newKeyId": str(new.id),
+                    "newKeyStart": new.start,
+                    "graceEndsAt": old_expires_at.isoformat(),
+                },
+                context=context,
+                now=now,
+            )
     except _LostRace:
         # Lost to a concurrent roll (the key is no longer ACTIVE) or delete (it is gone).
         if not await ApiKey.exists(id=key_id, organization_id=organization_id):
@@ -219,10 +257,30 @@ class _LostRace(ApiKeyNotRollable):
     """Raised inside the roll's transaction to undo the replacement's insert."""
 
 
-async def api_key_delete(*, access: KeyAccess) -> uuid.UUID:
-    """Delete a key, digest and all: its very next use fails. Returns its id."""
+async def api_key_delete(
+    *,
+    access: KeyAccess,
+    now: datetime | None = None,
+    context: RequestContext = NO_REQUEST,
+) -> uuid.UUID:
+    """Delete a key: its very next use fails. Returns its id. Its digest moves to a tombstone
+    (`models.tombstones`), so later uses are shown to its owner; recorded as
+    `api_key.deleted`."""
     access.demand(Permission.MANAGE_KEYS)
-    organization_id, key_id = access.organization.organization.id, access.key.id
-    if await ApiKey.filter(id=key_id, organization_id=organization_id).delete() == 0:
-        raise ApiKeyNotFound()
-    return key_id
+    organization_id, key = access.organization.organization.id, access.key
+    now = now or utcnow()
+    actor = await actor_of(access.organization.principal)
+    async with in_transaction():
+        if await ApiKey.filter(id=key.id, organization_id=organization_id).delete() == 0:
+            raise ApiKeyNotFound()
+        await tombstones_write([key], deleted_at=now)
+        await audit_record(
+            organization_id=organization_id,
+            action="api_key.deleted",
+            actor=actor,
+            target=key_target(key.id, key.name, key.start),
+            details={"type": key.type.value},
+            context=context,
+            now=now,
+        )
+    return key.id

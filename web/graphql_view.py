@@ -20,6 +20,7 @@ from strawberry.http import GraphQLRequestData
 from schema.context import Context
 from web.client import client_address
 from web.pages import graphiql_response
+from web.request_id import request_context
 from web.state import CLOCK, NOW, PASSWORDS, POLICIES, PRINCIPAL, SETTINGS
 
 MAX_QUERY_CHARS = 15_000
@@ -75,6 +76,7 @@ class GraphQLView(StrawberryView[Context, None]):
             now=request.get(NOW) or request.app[CLOCK](),
             principal=request.get(PRINCIPAL),
             client_address=client_address(request, settings.trusted_proxy_hops),
+            request=request_context(request, settings.trusted_proxy_hops),
         )
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:

@@ -39,6 +39,7 @@ async def create_organization(
             name=input.name,
             now=info.context.now,
             policy=info.context.policies.keys,
+            context=info.context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

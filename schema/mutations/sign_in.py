@@ -41,6 +41,7 @@ async def sign_in(info: Info, input: SignInInput) -> SignInResult:
             now=context.now,
             passwords=context.passwords,
             policy=context.policies.accounts,
+            context=context.request,
         )
     except errors.InvalidCredentials as error:
         return InvalidCredentials(message=error.message)

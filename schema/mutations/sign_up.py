@@ -36,6 +36,7 @@ async def sign_up(info: Info, input: SignUpInput) -> SignUpResult:
             passwords=context.passwords,
             policy=context.policies.accounts,
             key_policy=context.policies.keys,
+            context=context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)
