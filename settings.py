@@ -60,6 +60,10 @@ class Settings:
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
     password_time_cost: int = 3
     password_memory_kib: int = 65_536
+    # How long audit events, security events, tombstones and usage counts are kept.
+    audit_retention_days: int = 365
+    # How often each API process writes its verification counts (a crash loses at most these).
+    usage_flush_seconds: float = 5
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -73,9 +77,12 @@ class Settings:
             "sign_in_max_failures_per_email",
             "sign_in_max_failures_per_address",
             "sign_in_window_seconds",
+            "audit_retention_days",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if not 0.05 <= self.usage_flush_seconds <= 3600:
+            raise SettingsError("USAGE_FLUSH_SECONDS must lie between 0.05 and 3600")
         if not 0 <= self.trusted_proxy_hops <= 10:
             raise SettingsError("TRUSTED_PROXY_HOPS must lie between 0 and 10")
         for origin in self.cors_origins:
@@ -132,6 +139,8 @@ class Settings:
             ("sign_in_max_failures_per_address", int),
             ("sign_in_window_seconds", int),
             ("trusted_proxy_hops", int),
+            ("audit_retention_days", int),
+            ("usage_flush_seconds", float),
         ):
             raw = env.get(name.upper())
             if raw is not None:

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from models.access import OrganizationAccess, Permission
 from models.audit_entities import KeyTombstone, RevokedKeyUse
 from models.errors import InvalidInput
+from models.usage import hour_of
 
 MAX_PAGE_SIZE = 100
 
@@ -52,19 +54,6 @@ async def tombstones_write(keys: Iterable[DeadKey], *, deleted_at: datetime) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class Tombstone:
-    key_id: uuid.UUID
-    organization_id: uuid.UUID
-
-
-async def tombstone_find(digest: str) -> Tombstone | None:
-    rows = await KeyTombstone.filter(digest=digest).values("key_id", "organization_id")
-    if not rows:
-        return None
-    return Tombstone(key_id=rows[0]["key_id"], organization_id=rows[0]["organization_id"])
-
-
-@dataclass(frozen=True, slots=True)
 class RevokedKeyUseRow:
     key_id: uuid.UUID
     name: str
@@ -81,20 +70,18 @@ class RevokedKeyUsePage:
     has_next_page: bool
 
 
-def hour_of(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 async def revoked_key_uses_list(
     *,
-    organization_id: uuid.UUID,
+    access: OrganizationAccess,
     first: int,
     after: tuple[datetime, uuid.UUID] | None,
     since: datetime | None,
 ) -> RevokedKeyUsePage:
     """Deleted keys of the organization that were used after their deletion, most recently
     seen first. `count` is the uses since `since` (by whole hours) or since deletion; with
-    `since`, only keys seen since then are listed."""
+    `since`, only keys seen since then are listed. Whoever may list the keys may see this."""
+    access.demand(Permission.LIST_KEYS)
+    organization_id = access.organization.id
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
     query = KeyTombstone.filter(organization_id=organization_id, last_seen_at__not_isnull=True)

@@ -31,7 +31,6 @@ from tortoise.transactions import in_transaction
 
 from models.audit_entities import KeyTombstone, KeyUsage, RevokedKeyUse
 from models.sql import is_sqlite, numbered
-from models.tombstones import hour_of, tombstone_find
 
 log = logging.getLogger("keyward.usage")
 
@@ -60,6 +59,23 @@ class _Pending:
 
 
 _pending: WeakKeyDictionary[BaseDBAsyncClient, _Pending] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    key_id: uuid.UUID
+    organization_id: uuid.UUID
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+async def tombstone_find(digest: str) -> Tombstone | None:
+    rows = await KeyTombstone.filter(digest=digest).values("key_id", "organization_id")
+    if not rows:
+        return None
+    return Tombstone(key_id=rows[0]["key_id"], organization_id=rows[0]["organization_id"])
 
 
 def _state() -> _Pending:

@@ -17,6 +17,7 @@ from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
+from schema import audit
 from schema.context import Info
 from schema.errors import BadUserInput
 
@@ -69,6 +70,12 @@ class ApiKey:
             replaced_by_id=key.replaced_by_id,
             replacement=replacement,
         )
+
+    usage = strawberry.field(
+        resolver=audit.usage,
+        description="Verifications of this key per hour or day, oldest first, empty buckets "
+        "included. Counts reach the database every USAGE_FLUSH_SECONDS (5 s by default).",
+    )
 
     @strawberry.field
     def status(self, info: Info) -> ApiKeyStatus:
@@ -170,6 +177,16 @@ class Organization:
     def max_roll_grace_period_seconds(self, info: Info) -> int:
         return info.context.policies.keys.grace_max_seconds
 
+    audit_events = strawberry.field(
+        resolver=audit.audit_events,
+        description="Who changed what in this organization, newest first (OWNER and ADMIN).",
+    )
+    revoked_key_uses = strawberry.field(
+        resolver=audit.revoked_key_uses,
+        description="Deleted keys that are still being sent, most recently seen first. The "
+        "senders were told NOT_FOUND.",
+    )
+
     @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
     async def api_keys(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -221,6 +238,12 @@ class User:
             created_at=user.created_at,
             principal=principal,
         )
+
+    security_events = strawberry.field(
+        resolver=audit.security_events,
+        description="Your account's security log, newest first: sign-ins, failed sign-ins, "
+        "sign-outs, ended sessions, password changes.",
+    )
 
     @strawberry.field
     async def organizations(self) -> list[Organization]:

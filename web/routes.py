@@ -11,6 +11,7 @@ from aiohttp import web
 
 from schema import build_schema
 from settings import Settings
+from web.audit_export import audit_events_download
 from web.graphql_view import GraphQLView
 from web.health import healthz, readyz
 from web.pages import add_pages
@@ -25,6 +26,7 @@ def setup_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_get("/graphql", view)
     app.router.add_post("/graphql", view)
     app.router.add_post("/v1/keys/verify", verify_key)
+    app.router.add_get("/v1/organizations/{id}/audit-events", audit_events_download)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     add_pages(app)

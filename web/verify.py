@@ -1,6 +1,8 @@
 """`POST /v1/keys/verify {"key": …}`: whether a key is good, for resource servers.
 
-Errors are RFC 9457 problem documents; a good or bad key is a 200 with `valid` and `code`.
+Errors are RFC 9457 problem documents; a good or bad key is a 200 with `valid` and `code`. The
+optional `clientIp` is the resource server's view of its own caller: kept only when the key turns
+out to be a deleted one, to show its owner who still sends it.
 """
 
 from __future__ import annotations
@@ -44,5 +46,10 @@ async def verify_key(request: web.Request) -> web.Response:
         return problem(400, "Bad Request", 'The body needs a string "key".')
     if len(key) > MAX_TOKEN_LENGTH:
         return problem(400, "Bad Request", f'"key" is longer than {MAX_TOKEN_LENGTH} characters.')
-    result = await api_key_verify(token=key, now=request.app[CLOCK]())
+    client_ip = body.get("clientIp")
+    if client_ip is not None and (not isinstance(client_ip, str) or len(client_ip) > 64):
+        return problem(400, "Bad Request", '"clientIp" must be a string of at most 64 characters.')
+    result = await api_key_verify(
+        token=key, now=request.app[CLOCK](), client_address=client_ip or None
+    )
     return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})
