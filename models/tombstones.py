@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from tortoise.expressions import Q
+
 from models.access import OrganizationAccess, Permission
 from models.audit_entities import KeyTombstone, RevokedKeyUse
 from models.errors import InvalidInput
@@ -89,7 +91,7 @@ async def revoked_key_uses_list(
         query = query.filter(last_seen_at__gte=since)
     if after is not None:
         seen, key_id = after
-        query = query.filter(last_seen_at__lte=seen).exclude(last_seen_at=seen, key_id__gte=key_id)
+        query = query.filter(Q(last_seen_at__lt=seen) | Q(last_seen_at=seen, key_id__lt=key_id))
     stones = await query.order_by("-last_seen_at", "-key_id").limit(first + 1)
     page = stones[:first]
     counts: dict[uuid.UUID, int] = {}

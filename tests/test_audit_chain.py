@@ -34,9 +34,7 @@ async def _organization(api: Api) -> uuid.UUID:
     return uuid.UUID(account.organization_id)
 
 
-async def test_the_chain_verifies_and_an_edited_event_breaks_it_there(
-    api: Api, db: None
-) -> None:
+async def test_the_chain_verifies_and_an_edited_event_breaks_it_there(api: Api, db: None) -> None:
     # given
     organization_id = await _organization(api)
     assert await audit_chain_verify(organization_id=organization_id) == audit_chain_verify_ok(5)
@@ -152,7 +150,14 @@ async def test_the_command_line_says_where_the_chain_breaks(
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "server.py", "audit", "verify", "--organization", str(organization_id)],
+            [
+                sys.executable,
+                "server.py",
+                "audit",
+                "verify",
+                "--organization",
+                str(organization_id),
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -70,7 +70,12 @@ async def test_a_roll_says_who_rolled_which_key_from_where(api: Api, clock: Cloc
     }
     assert len(newest["hash"]) == 64
     actions = [edge["node"]["action"] for edge in page["edges"]]
-    assert actions == ["api_key.rolled", "api_key.created", "api_key.created", "organization.created"]
+    assert actions == [
+        "api_key.rolled",
+        "api_key.created",
+        "api_key.created",
+        "organization.created",
+    ]
 
 
 async def test_sign_up_records_the_organization_and_its_default_key_by_the_system(
@@ -138,7 +143,9 @@ async def test_filters_and_pages(api: Api, clock: Clock) -> None:
 async def test_bad_arguments_are_refused(api: Api) -> None:
     account = await api.sign_up()
     for args in ({"first": 0}, {"first": 101}, {"after": "bm9wZQ"}):
-        error = await api.error(AUDIT_EVENTS, {"id": account.organization_id, **args}, account.session)
+        error = await api.error(
+            AUDIT_EVENTS, {"id": account.organization_id, **args}, account.session
+        )
         assert_code(error, "BAD_USER_INPUT")
 
 
@@ -152,9 +159,7 @@ async def test_members_and_public_keys_may_not_read_it(api: Api, db: None) -> No
     assert_code(error, "FORBIDDEN")
 
 
-async def test_an_admin_reads_it_and_another_organization_is_not_found(
-    api: Api, db: None
-) -> None:
+async def test_an_admin_reads_it_and_another_organization_is_not_found(api: Api, db: None) -> None:
     owner = await api.sign_up()
     admin = await api.sign_up()
     stranger = await api.sign_up()

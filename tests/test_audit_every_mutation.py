@@ -11,7 +11,7 @@ import pytest
 
 from models.audit_entities import AuditEvent, SecurityEvent
 from schema import build_schema
-from tests.harness import SIGN_IN, SIGN_UP, Account, Api, PASSWORD
+from tests.harness import PASSWORD, SIGN_IN, SIGN_UP, Account, Api
 from tests.support import DELETE_API_KEY, ROLL_API_KEY
 
 CREATE_ORGANIZATION = """
@@ -104,7 +104,9 @@ def _mutation_names() -> list[str]:
 
 def test_every_mutation_in_the_schema_is_in_the_table() -> None:
     unknown = set(_mutation_names()) - set(MUTATIONS)
-    assert not unknown, f"mutations that record nothing (add them here, with their events): {unknown}"
+    assert not unknown, (
+        f"mutations that record nothing (add them here, with their events): {unknown}"
+    )
 
 
 @pytest.mark.parametrize("name", _mutation_names())

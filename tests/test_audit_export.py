@@ -39,7 +39,9 @@ def run_recipe(export: bytes) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def _download(api: Api, organization_id: str, token: str, **headers: str) -> tuple[int, bytes, dict[str, str]]:
+async def _download(
+    api: Api, organization_id: str, token: str, **headers: str
+) -> tuple[int, bytes, dict[str, str]]:
     response = await api.client.get(
         f"/v1/organizations/{organization_id}/audit-events",
         headers={"Authorization": f"Bearer {token}", **headers},
@@ -104,7 +106,7 @@ async def test_csv_has_one_row_per_event_and_defuses_formulas(api: Api, clock: C
     assert headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert [row["action"] for row in rows][-2:] == ["api_key.rolled", "api_key.deleted"]
-    assert rows[2]["targetName"].startswith("'=HYPERLINK(\"http://x\"), main (")
+    assert rows[2]["targetName"].startswith('\'=HYPERLINK("http://x"), main (')
     assert rows[2]["actorName"] == "ada@example.com"
     assert rows[1]["actorName"] == "keyward"
     assert rows[0]["previousHash"] == "0" * 64
@@ -170,8 +172,10 @@ async def test_a_long_log_streams_in_chunks_and_stays_whole(
     async with in_transaction():
         await audit_append(
             organization_id,
-            [EventDraft("organization.renamed", SYSTEM, None, {"n": n}, NO_REQUEST, clock.now)
-             for n in range(1200)],
+            [
+                EventDraft("organization.renamed", SYSTEM, None, {"n": n}, NO_REQUEST, clock.now)
+                for n in range(1200)
+            ],
         )
     # when
     status, body, _ = await _download(api, account.organization_id, account.session)

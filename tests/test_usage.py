@@ -195,9 +195,7 @@ async def test_revoked_uses_page_most_recent_first(api: Api, db: None, clock: Cl
     assert_code(error, "BAD_USER_INPUT")
 
 
-async def test_counts_are_flushed_at_shutdown(
-    api: Api, app: web.Application, clock: Clock
-) -> None:
+async def test_counts_are_flushed_at_shutdown(api: Api, app: web.Application, clock: Clock) -> None:
     account = await api.sign_up()
     _, token = await api.create_key(account)
     await _verify(api, token)
