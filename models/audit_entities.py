@@ -8,6 +8,7 @@ event, a deleted key's tombstone and its usage must outlive the rows they descri
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -31,7 +32,7 @@ class AuditEvent(Model):
     target_type = fields.CharField(max_length=32, null=True)
     target_id = fields.CharField(max_length=64, null=True)
     target_name = fields.CharField(max_length=300, null=True)
-    details = fields.JSONField(null=True)
+    details: fields.Field[Any] = fields.JSONField(null=True)
     client_address = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=256, null=True)
     request_id = fields.CharField(max_length=128, null=True)
@@ -71,7 +72,7 @@ class SecurityEvent(Model):
     actor_type = fields.CharField(max_length=8)
     actor_id = fields.CharField(max_length=64, null=True)
     actor_name = fields.CharField(max_length=300, null=True)
-    details = fields.JSONField(null=True)
+    details: fields.Field[Any] = fields.JSONField(null=True)
     client_address = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=256, null=True)
     request_id = fields.CharField(max_length=128, null=True)

@@ -189,8 +189,10 @@ async def _write(
             ]
             for (key_id, organization_id, hour), use in revoked.items()
         ]
-        columns = ("key_id", "organization_id", "hour", "count")
-        await _upsert(db, "revoked_key_use", columns, "key_id, hour", rows)
+        await _upsert(
+            db, "revoked_key_use", ("key_id", "organization_id", "hour", "count"), "key_id, hour",
+            rows,
+        )  # fmt: skip
         for (key_id, _, _), use in sorted(revoked.items(), key=lambda item: item[1].last_seen_at):
             stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=use.last_seen_at)
             await (

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -123,7 +125,7 @@ def test_the_permission_table_is_the_one_the_api_reports() -> None:
 
 def test_the_key_operations_take_an_access_object_and_nothing_else() -> None:
     # The signatures show it: no organization id or key id a caller could pass unchecked.
-    expected = {
+    expected: dict[Callable[..., Any], type] = {
         api_keys.api_key_create: OrganizationAccess,
         api_keys.api_key_list: OrganizationAccess,
         api_keys.api_key_roll: KeyAccess,

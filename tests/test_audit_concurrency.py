@@ -107,7 +107,7 @@ async def test_eight_concurrent_key_operations_from_two_processes_leave_a_whole_
         await database_close(ctx)
     assert check.ok, check
     assert check.checked == operations + 2  # the organization and its Default API Key
-    assert sorted(sequences) == list(range(1, operations + 3))  # type: ignore[type-var]
+    assert sorted(int(str(n)) for n in sequences) == list(range(1, operations + 3))
     verdict = subprocess.run(
         [sys.executable, "server.py", "audit", "verify", "--organization", organization_id],
         cwd=ROOT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.entities import Role
-from tests.harness import Api, Clock
+from tests.harness import Account, Api, Clock
 from tests.support import add_member, assert_code, delete, roll
 
 AUDIT_EVENTS = """
@@ -95,10 +95,10 @@ async def test_sign_up_records_the_organization_and_its_default_key_by_the_syste
 async def test_a_secret_key_is_named_as_the_actor(api: Api) -> None:
     account = await api.sign_up()
     key, token = await api.create_key(account, name="CI")
-    created = await api.create_key(
-        type("A", (), {"organization_id": None, "session": token})(),  # type: ignore[arg-type]
-        name="made by CI",
+    as_key = Account(
+        email="", session=token, user_id="", organization_id=None, default_key={}  # type: ignore[arg-type]
     )
+    created = await api.create_key(as_key, name="made by CI")
     page = await _events(api, token, None, first=1)
     event = page["edges"][0]["node"]
     assert event["target"]["id"] == created[0]["id"]
