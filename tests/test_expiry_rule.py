@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tortoise import connections
-
 from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, api_key_status
 from models.sql import is_sqlite
@@ -35,10 +33,10 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     python = {ids[k.id] for k in await ApiKey.all() if expiry.ended(k.expires_at, now)}
     orm_ended = {ids[k.id] for k in await ApiKey.filter(expiry.ended_q(now))}
     orm_live = {ids[k.id] for k in await ApiKey.filter(expiry.live_q(now))}
-    db = connections.get("default")
-    mark = "?" if is_sqlite(db) else "$1"
+    connection = ApiKey._meta.db
+    mark = "?" if is_sqlite(connection) else "$1"
     sql = f"SELECT id FROM api_key WHERE {expiry.ended_sql(mark)}"
-    _, rows = await db.execute_query(sql, [now])
+    _, rows = await connection.execute_query(sql, [now])
     raw = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
     statuses = {
         ids[k.id]
