@@ -287,7 +287,7 @@ class UsageBucket:
     total: int = strawberry.field(description="All verifications of the key in the bucket.")
 
 
-async def usage(
+async def key_usage(
     root: strawberry.Parent[Any],
     info: Info,
     since: Annotated[

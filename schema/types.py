@@ -17,7 +17,7 @@ from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
-from schema import audit
+from schema.audit import audit_events, key_usage, revoked_key_uses, security_events
 from schema.context import Info
 from schema.errors import BadUserInput
 
@@ -72,7 +72,7 @@ class ApiKey:
         )
 
     usage = strawberry.field(
-        resolver=audit.usage,
+        resolver=key_usage,
         description="Verifications of this key per hour or day, oldest first, empty buckets "
         "included. Counts reach the database every USAGE_FLUSH_SECONDS (5 s by default).",
     )
@@ -178,11 +178,11 @@ class Organization:
         return info.context.policies.keys.grace_max_seconds
 
     audit_events = strawberry.field(
-        resolver=audit.audit_events,
+        resolver=audit_events,
         description="Who changed what in this organization, newest first (OWNER and ADMIN).",
     )
     revoked_key_uses = strawberry.field(
-        resolver=audit.revoked_key_uses,
+        resolver=revoked_key_uses,
         description="Deleted keys that are still being sent, most recently seen first. The "
         "senders were told NOT_FOUND.",
     )
@@ -240,7 +240,7 @@ class User:
         )
 
     security_events = strawberry.field(
-        resolver=audit.security_events,
+        resolver=security_events,
         description="Your account's security log, newest first: sign-ins, failed sign-ins, "
         "sign-outs, ended sessions, password changes.",
     )
