@@ -88,8 +88,8 @@ async def _organization_found(
         organization_id=organization.id,
         action="api_key.created",
         actor=SYSTEM,
-        target=key_target(key.id, key.name, key.start),
-        details={"type": key.type.value, "expiresAt": None, "default": True},
+        target=key_target(key.id, key.name),
+        details={"start": key.start, "type": key.type.value, "expiresAt": None, "default": True},
         context=context,
         now=now,
     )

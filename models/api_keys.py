@@ -120,8 +120,9 @@ async def api_key_create(
             organization_id=key.organization_id,
             action="api_key.created",
             actor=actor,
-            target=key_target(key.id, key.name, key.start),
+            target=key_target(key.id, key.name),
             details={
+                "start": key.start,
                 "type": key.type.value,
                 "expiresAt": None if expires_at is None else expires_at.isoformat(),
             },
@@ -233,8 +234,9 @@ async def api_key_roll(
                 organization_id=organization_id,
                 action="api_key.rolled",
                 actor=actor,
-                target=key_target(old.id, old.name, old.start),
+                target=key_target(old.id, old.name),
                 details={
+                    "start": old.start,
                     "oldKeyId": str(old.id),
                     "newKeyId": str(new.id),
                     "newKeyStart": new.start,
@@ -278,8 +280,8 @@ async def api_key_delete(
             organization_id=organization_id,
             action="api_key.deleted",
             actor=actor,
-            target=key_target(key.id, key.name, key.start),
-            details={"type": key.type.value},
+            target=key_target(key.id, key.name),
+            details={"start": key.start, "type": key.type.value},
             context=context,
             now=now,
         )

@@ -86,8 +86,9 @@ async def actor_of(principal: Principal) -> Actor:
     return Actor(ActorType.USER, str(principal.user_id), str(emails[0]) if emails else None)
 
 
-def key_target(key_id: uuid.UUID, name: str, start: str) -> Target:
-    return Target("api_key", str(key_id), f"{name} ({start})")
+def key_target(key_id: uuid.UUID, name: str) -> Target:
+    """A key as an event's target: its name; its `start` goes in the event's details."""
+    return Target("api_key", str(key_id), name)
 
 
 _last_id = 0

@@ -48,8 +48,8 @@ async def keys_retired(
             EventDraft(
                 action=action,
                 actor=SYSTEM,
-                target=key_target(key.id, key.name, key.start),
-                details=None,
+                target=key_target(key.id, key.name),
+                details={"start": key.start},
                 context=NO_REQUEST,
                 now=now,
             )

@@ -57,12 +57,13 @@ async def test_a_roll_says_who_rolled_which_key_from_where(api: Api, clock: Cloc
     assert newest["target"] == {
         "type": "api_key",
         "id": key["id"],
-        "name": f"Production server ({key['start']})",
+        "name": "Production server",
     }
     assert newest["clientAddress"] == "127.0.0.1"
     assert newest["userAgent"] == ("ops-script/1.0 " + "x" * 400)[:256]
     assert newest["requestId"] == "req-roll-1"
     assert newest["details"] == {
+        "start": key["start"],
         "oldKeyId": key["id"],
         "newKeyId": rolled["apiKey"]["id"],
         "newKeyStart": rolled["apiKey"]["start"],
