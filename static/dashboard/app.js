@@ -15,6 +15,8 @@ import {
 import { openDialog } from "./dialog.js";
 import { field, formError, h, onSubmit } from "./dom.js";
 import { showKeys } from "./keys.js";
+import { showAccount } from "./account.js";
+import { showActivity } from "./activity.js";
 
 const root = document.getElementById("app");
 
@@ -204,13 +206,38 @@ function render(current) {
         { class: "sidebar", "aria-label": "Organization settings" },
         h("p", { class: "section" }, current ? current.name : "No organization"),
         h("a", { href: "#api-keys", "aria-current": "page" }, "API keys"),
+        h("a", { href: "#activity" }, "Activity"),
+        h("a", { href: "#account" }, "Account"),
       ),
       main,
     ),
   );
-  if (current) showKeys(main, current.id);
-  else main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
+  shown = { main, current };
+  showPage();
 }
+
+// -- pages by the URL's hash: #api-keys (the default), #activity, #account --
+
+let shown = null;
+
+function showPage() {
+  if (!shown) return;
+  const { main, current } = shown;
+  const hash = location.hash || "#api-keys";
+  for (const link of root.querySelectorAll(".sidebar a")) {
+    if (link.getAttribute("href") === hash) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (hash === "#account") return showAccount(main);
+  if (!current) {
+    main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
+    return;
+  }
+  if (hash === "#activity") return showActivity(main, current.id);
+  showKeys(main, current.id);
+}
+
+window.addEventListener("hashchange", showPage);
 
 async function signOut(errorSlot) {
   errorSlot.textContent = "";

@@ -4,6 +4,7 @@
 import { CREATE_API_KEY, DELETE_API_KEY, KEYS, ROLL_API_KEY, expect, graphql } from "./api.js";
 import { openDialog } from "./dialog.js";
 import { duration, field, formError, h, onSubmit, time, tokenBox, until } from "./dom.js";
+import { revokedBanners, showKeyDetail } from "./usage.js";
 
 const MAX_GRACE_HOURS = 168;
 const TYPE_LABELS = { PUBLIC: "Public", SECRET: "Secret" };
@@ -107,6 +108,9 @@ export async function showKeys(main, organizationId) {
     ].filter(Boolean),
   );
   notice = null;
+  const banners = await revokedBanners(organizationId);
+  for (const old of main.querySelectorAll(".revoked-use")) old.remove();
+  main.querySelector(".table-wrap")?.before(...banners);
 }
 
 function row(key, page, canManage) {
@@ -118,6 +122,16 @@ function row(key, page, canManage) {
       { scope: "row" },
       h("span", { class: "name" }, key.name),
       key.isDefault && h("span", { class: "badge" }, "Default"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "link usage-link",
+          "aria-label": `Usage of ${key.name}`,
+          onclick: () => showKeyDetail(key),
+        },
+        "Usage",
+      ),
     ),
     h("td", {}, h("span", { class: `type type-${key.type.toLowerCase()}` }, TYPE_LABELS[key.type])),
     h(
