@@ -14,6 +14,7 @@ import json
 import random
 import subprocess
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +22,22 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models import tokens
+from models.access import KeyPrincipal, Permission, key_access, organization_access
 from models.accounts import organization_create, user_sign_up
-from models.api_keys import MAX_GRACE_SECONDS, api_key_create, api_key_roll
+from models.api_keys import api_key_create, api_key_roll
 from models.database import database_close, database_open
 from models.entities import ApiKey, ApiKeyType
 from models.passwords import Passwords
+from models.policies import MAX_GRACE_SECONDS, AccountPolicy, KeyPolicy
+
+KEYS = KeyPolicy()
+
+
+def _principal(organization_id: object) -> KeyPrincipal:
+    """The seed acts as a secret key of each organization would."""
+    return KeyPrincipal(
+        key_id=uuid.uuid4(), organization_id=organization_id, type=ApiKeyType.SECRET  # type: ignore[arg-type]
+    )
 
 # Keys per transaction: big enough that commits do not dominate, small enough that SQLite's
 # write lock is never held for long.
@@ -46,12 +58,18 @@ async def _create_many(
 ) -> list[tuple[object, str, datetime]]:
     out: list[tuple[object, str, datetime]] = []
 
+    access = await organization_access(
+        _principal(organization_id), organization_id, Permission.MANAGE_KEYS  # type: ignore[arg-type]
+    )
+    assert access is not None
+
     async def chunk(first: int) -> None:
         async with in_transaction():
             for i in range(first, min(first + SEED_BATCH, count)):
                 now = start + step * i
                 key, token = await api_key_create(
-                    organization_id=organization_id,  # type: ignore[arg-type]
+                    access=access,
+                    policy=KEYS,
                     name=f"bench key {i}",
                     type=ApiKeyType.SECRET if i % 4 else ApiKeyType.PUBLIC,
                     expires_at=None if i % 3 else now + timedelta(days=365),
@@ -85,18 +103,23 @@ async def seed(
                 organization_name="Bench",
                 now=start,
                 passwords=passwords,
-                session_ttl_seconds=86_400,
-                token_prefix="",
+                policy=AccountPolicy(session_ttl_seconds=86_400),
+                key_policy=KEYS,
             )
             orgs = [
                 await organization_create(
-                    user_id=signed.user.id, name=f"Org {n}", now=start, token_prefix=""
+                    user_id=signed.user.id, name=f"Org {n}", now=start, policy=KEYS
                 )
                 for n in range(organizations + 1)
             ]
             listing = orgs[0]
+            listing_access = await organization_access(
+                _principal(listing.id), listing.id, Permission.MANAGE_KEYS
+            )
+            assert listing_access is not None
             _, secret_token = await api_key_create(
-                organization_id=listing.id,
+                access=listing_access,
+                policy=KEYS,
                 name="bench credential",
                 type=ApiKeyType.SECRET,
                 expires_at=None,
@@ -107,9 +130,15 @@ async def seed(
                 listing.id, listing_keys, start=start, step=step, concurrency=concurrency
             )
             for key_id, _, created_at in sorted(created, key=lambda c: c[2])[-rolled:]:
+                found = await key_access(
+                    _principal(listing.id),
+                    key_id,  # type: ignore[arg-type]
+                    Permission.MANAGE_KEYS,
+                )
+                assert found is not None
                 await api_key_roll(
-                    organization_id=listing.id,
-                    key_id=key_id,  # type: ignore[arg-type]
+                    access=found,
+                    policy=KEYS,
                     grace_seconds=MAX_GRACE_SECONDS,
                     now=created_at + step / 2,
                 )

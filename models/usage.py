@@ -5,10 +5,11 @@ Every verification of a known key adds one to a counter per (key, hour, outcome)
 and at shutdown. So the hot path pays a dictionary update, never a write. A crash loses at most one
 flush interval of counts, never a key change (the counts are only ever analytics).
 
-A digest that matches no key is looked up among the tombstones (`models.tombstones`), off the
-request's path: the caller's NOT_FOUND does not wait for it. A match is counted as a use of a
-revoked key, with its last client address (the verify body's optional `clientIp`). Unknown
-digests are not recorded: they belong to nobody.
+A digest that matches no key is remembered the same way, and looked up among the tombstones
+(`models.tombstones`) at the flush, all of them in one query per `LOOKUP_CHUNK` digests: the
+caller's NOT_FOUND never waits for it. A match is counted as a use of a revoked key, with its last
+client address (the verify body's optional `clientIp`). Digests that match no tombstone are
+forgotten: they belong to nobody.
 
 State is kept per database connection (like `models.key_lookup`'s batchers), so two apps in one
 process (tests) never mix their counts.
@@ -26,6 +27,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.context import _current_context
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -34,10 +36,11 @@ from models.sql import is_sqlite, numbered
 
 log = logging.getLogger("keyward.usage")
 
-DEFAULT_FLUSH_SECONDS = 5
-# Tombstone lookups in flight at once: a flood of unknown tokens must not grow memory without
-# bound; beyond this, uses of revoked keys go uncounted (and are logged at the next flush).
-MAX_PENDING_LOOKUPS = 256
+# Distinct unknown digests remembered between two flushes: a flood of made-up tokens must not
+# grow memory without bound (about 200 bytes each); beyond it, they go unchecked (and logged).
+MAX_PENDING_DIGESTS = 20_000
+# Digests per tombstone query at the flush (SQLite's bound-parameter limit is far above).
+LOOKUP_CHUNK = 500
 # Rows per upsert statement: one statement per (key, hour, outcome) row would hold SQLite's write
 # lock for a round trip each; 200 rows × 5 parameters stays far under every driver's limit.
 ROWS_PER_STATEMENT = 200
@@ -49,41 +52,40 @@ class _Revoked:
     last_seen_at: datetime
     last_client_address: str | None
 
+    def add(self, other: _Revoked) -> None:
+        self.count += other.count
+        if other.last_seen_at >= self.last_seen_at:
+            self.last_seen_at = other.last_seen_at
+            self.last_client_address = other.last_client_address or self.last_client_address
+
+
+Counts = dict[tuple[uuid.UUID, uuid.UUID, datetime, str], int]
+Unknown = dict[tuple[str, frozenset[uuid.UUID] | None, datetime], _Revoked]
+Revoked = dict[tuple[uuid.UUID, uuid.UUID, datetime], _Revoked]
+
 
 @dataclass
 class _Pending:
-    counts: dict[tuple[uuid.UUID, uuid.UUID, datetime, str], int] = field(default_factory=dict)
-    revoked: dict[tuple[uuid.UUID, uuid.UUID, datetime], _Revoked] = field(default_factory=dict)
-    lookups: set[asyncio.Task[None]] = field(default_factory=set)
+    counts: Counts = field(default_factory=dict)
+    unknown: Unknown = field(default_factory=dict)
     dropped: int = 0
+    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-_pending: WeakKeyDictionary[BaseDBAsyncClient, _Pending] = WeakKeyDictionary()
-
-
-@dataclass(frozen=True, slots=True)
-class Tombstone:
-    key_id: uuid.UUID
-    organization_id: uuid.UUID
+_pending: WeakKeyDictionary[object, _Pending] = WeakKeyDictionary()
 
 
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-async def tombstone_find(digest: str) -> Tombstone | None:
-    rows = await KeyTombstone.filter(digest=digest).values("key_id", "organization_id")
-    if not rows:
-        return None
-    return Tombstone(key_id=rows[0]["key_id"], organization_id=rows[0]["organization_id"])
-
-
 def _state() -> _Pending:
-    db = KeyUsage._meta.db
-    db = getattr(db, "_parent", db)  # a transaction's counts belong to its pool
-    state = _pending.get(db)
+    """This database's pending counts, found by the current tortoise context (a contextvar
+    read: `Model._meta.db` costs ten times more, on the hot path)."""
+    owner: object = _current_context.get() or KeyUsage._meta.db
+    state = _pending.get(owner)
     if state is None:
-        state = _pending[db] = _Pending()
+        state = _pending[owner] = _Pending()
     return state
 
 
@@ -104,45 +106,44 @@ def verification_seen(
     within: Collection[uuid.UUID] | None,
     client_address: str | None,
 ) -> None:
-    """Count one verification (no I/O on the caller's path)."""
+    """Count one verification: a dictionary update, no I/O."""
     state = _state()
     if seen.key_id is not None and seen.organization_id is not None:
         bucket = (seen.key_id, seen.organization_id, hour_of(now), seen.outcome)
         state.counts[bucket] = state.counts.get(bucket, 0) + 1
         return
-    if len(state.lookups) >= MAX_PENDING_LOOKUPS:
-        state.dropped += 1
-        return
-    task = asyncio.get_running_loop().create_task(
-        _revoked_use(state, digest, now, within, client_address)
-    )
-    state.lookups.add(task)
-    task.add_done_callback(state.lookups.discard)
-
-
-async def _revoked_use(
-    state: _Pending,
-    digest: str,
-    now: datetime,
-    within: Collection[uuid.UUID] | None,
-    client_address: str | None,
-) -> None:
-    try:
-        stone = await tombstone_find(digest)
-    except Exception as error:  # analytics never fail a request, nor leave a task unretrieved
-        log.warning("tombstone lookup failed: %r", error)
-        return
-    if stone is None or (within is not None and stone.organization_id not in within):
-        return
-    bucket = (stone.key_id, stone.organization_id, hour_of(now))
-    current = state.revoked.get(bucket)
-    if current is None:
-        state.revoked[bucket] = _Revoked(1, now, client_address)
+    key = (digest, None if within is None else frozenset(within), hour_of(now))
+    use = _Revoked(1, now, client_address)
+    current = state.unknown.get(key)
+    if current is not None:
+        current.add(use)
+    elif len(state.unknown) < MAX_PENDING_DIGESTS:
+        state.unknown[key] = use
     else:
-        current.count += 1
-        if now >= current.last_seen_at:
-            current.last_seen_at = now
-            current.last_client_address = client_address or current.last_client_address
+        state.dropped += 1
+
+
+async def _revoked_uses(unknown: Unknown) -> Revoked:
+    """The unknown digests that are tombstones, as uses of their deleted keys."""
+    digests = sorted({digest for digest, _, _ in unknown})
+    stones: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
+    for start in range(0, len(digests), LOOKUP_CHUNK):
+        rows = await KeyTombstone.filter(
+            digest__in=digests[start : start + LOOKUP_CHUNK]
+        ).values_list("digest", "key_id", "organization_id")
+        for digest, key_id, organization_id in rows:
+            stones[str(digest)] = (key_id, organization_id)  # type: ignore[assignment]
+    revoked: Revoked = {}
+    for (digest, within, hour), use in unknown.items():
+        stone = stones.get(digest)
+        if stone is None or (within is not None and stone[1] not in within):
+            continue
+        current = revoked.get((*stone, hour))
+        if current is None:
+            revoked[(*stone, hour)] = _Revoked(use.count, use.last_seen_at, use.last_client_address)
+        else:
+            current.add(use)
+    return revoked
 
 
 def _values(model: Any, column: str, value: Any) -> Any:
@@ -163,10 +164,7 @@ async def _upsert(
         await db.execute_query(sql if is_sqlite(db) else numbered(sql), params)
 
 
-async def _write(
-    counts: dict[tuple[uuid.UUID, uuid.UUID, datetime, str], int],
-    revoked: dict[tuple[uuid.UUID, uuid.UUID, datetime], _Revoked],
-) -> None:
+async def _write(counts: Counts, revoked: Revoked) -> None:
     async with in_transaction() as db:
         rows = [
             [
@@ -206,24 +204,24 @@ async def usage_flush() -> int:
     """Write this process's counts for the current database; returns how many rows it wrote.
     On failure the counts are kept for the next flush."""
     state = _state()
-    if state.lookups:
-        await asyncio.gather(*list(state.lookups), return_exceptions=True)
-    counts, revoked = state.counts, state.revoked
-    state.counts, state.revoked = {}, {}
-    if state.dropped:
-        log.warning("uses of revoked keys not counted (too many lookups): %d", state.dropped)
-        state.dropped = 0
-    if not counts and not revoked:
-        return 0
-    try:
-        await _write(counts, revoked)
-    except BaseException:
-        for bucket, count in counts.items():
-            state.counts[bucket] = state.counts.get(bucket, 0) + count
-        for key, use in revoked.items():
-            state.revoked.setdefault(key, use)
-        raise
-    return len(counts) + len(revoked)
+    async with state.flushing:
+        counts, unknown = state.counts, state.unknown
+        state.counts, state.unknown = {}, {}
+        if state.dropped:
+            log.warning("unknown digests not checked (too many at once): %d", state.dropped)
+            state.dropped = 0
+        if not counts and not unknown:
+            return 0
+        try:
+            revoked = await _revoked_uses(unknown) if unknown else {}
+            await _write(counts, revoked)
+        except BaseException:
+            for bucket, count in counts.items():
+                state.counts[bucket] = state.counts.get(bucket, 0) + count
+            for key, use in unknown.items():
+                state.unknown.setdefault(key, use)
+            raise
+        return len(counts) + len(revoked)
 
 
 async def usage_flush_forever(interval_seconds: float) -> None:

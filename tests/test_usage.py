@@ -160,18 +160,24 @@ async def test_unknown_tokens_and_other_organizations_are_recorded_nowhere(
     assert (await _revoked(api, owner))["edges"] == []
 
 
-async def test_a_valid_verification_never_looks_for_a_tombstone(
-    api: Api, db: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_valid_verification_never_looks_for_a_tombstone(api: Api, db: None) -> None:
     account = await api.sign_up()
     _, token = await api.create_key(account)
-
-    async def forbidden(digest: str) -> None:
-        raise AssertionError("a tombstone lookup on the valid path")
-
-    monkeypatch.setattr(usage, "tombstone_find", forbidden)
     assert (await _verify(api, token))["code"] == "VALID"
-    assert not usage._state().lookups
+    assert usage._state().unknown == {}
+    assert (await _verify(api, unknown_token()))["code"] == "NOT_FOUND"
+    assert len(usage._state().unknown) == 1  # checked at the next flush, not on the request
+
+
+async def test_a_flood_of_made_up_tokens_is_bounded(
+    api: Api, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(usage, "MAX_PENDING_DIGESTS", 3)
+    for _ in range(5):
+        assert (await _verify(api, unknown_token()))["code"] == "NOT_FOUND"
+    assert (len(usage._state().unknown), usage._state().dropped) == (3, 2)
+    await usage_flush()
+    assert (usage._state().unknown, usage._state().dropped) == ({}, 0)
 
 
 async def test_revoked_uses_page_most_recent_first(api: Api, db: None, clock: Clock) -> None:
