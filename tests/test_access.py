@@ -85,8 +85,8 @@ async def test_a_sign_in_does_not_change_who_the_request_is(api: Api) -> None:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.OWNER, ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS"]),
-        (Role.ADMIN, ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS"]),
+        (Role.OWNER, ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS", "VIEW_AUDIT_LOG"]),
+        (Role.ADMIN, ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS", "VIEW_AUDIT_LOG"]),
         (Role.MEMBER, ["READ_ORGANIZATION", "LIST_KEYS"]),
     ],
 )
@@ -115,6 +115,7 @@ async def test_a_secret_key_is_told_what_it_may_do(api: Api) -> None:
         "READ_ORGANIZATION",
         "LIST_KEYS",
         "MANAGE_KEYS",
+        "VIEW_AUDIT_LOG",
     ]
 
 
