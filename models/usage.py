@@ -31,19 +31,21 @@ from tortoise.context import _current_context
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models.audit_entities import KeyTombstone, KeyUsage, RevokedKeyUse
-from models.sql import is_sqlite, numbered
+from models.audit_entities import KeyTombstone, KeyUsage
+from models.sql import as_uuid, is_sqlite
 
 log = logging.getLogger("keyward.usage")
 
 # Distinct unknown digests remembered between two flushes: a flood of made-up tokens must not
 # grow memory without bound (about 200 bytes each); beyond it, they go unchecked (and logged).
 MAX_PENDING_DIGESTS = 20_000
-# Digests per tombstone query at the flush (SQLite's bound-parameter limit is far above).
-LOOKUP_CHUNK = 500
-# Rows per upsert statement: one statement per (key, hour, outcome) row would hold SQLite's write
-# lock for a round trip each; 200 rows × 5 parameters stays far under every driver's limit.
-ROWS_PER_STATEMENT = 200
+# Digests per tombstone query at the flush on SQLite (PostgreSQL: one query over an array).
+LOOKUP_CHUNK = 1_000
+# SQLite rows per upsert statement: one statement per (key, hour, outcome) would cost a round trip
+# to aiosqlite's thread each, under the connection's one lock that verification also needs;
+# 1,000 rows × 5 parameters stays under SQLite's 32,766 bound parameters. (PostgreSQL: one
+# statement over arrays.)
+ROWS_PER_STATEMENT = 1_000
 
 
 @dataclass
@@ -127,12 +129,20 @@ async def _revoked_uses(unknown: Unknown) -> Revoked:
     """The unknown digests that are tombstones, as uses of their deleted keys."""
     digests = sorted({digest for digest, _, _ in unknown})
     stones: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
-    for start in range(0, len(digests), LOOKUP_CHUNK):
-        rows = await KeyTombstone.filter(
-            digest__in=digests[start : start + LOOKUP_CHUNK]
-        ).values_list("digest", "key_id", "organization_id")
-        for digest, key_id, organization_id in rows:
-            stones[str(digest)] = (key_id, organization_id)  # type: ignore[assignment]
+    db = KeyTombstone._meta.db
+    select = "SELECT digest, key_id, organization_id FROM key_tombstone WHERE digest"
+    if is_sqlite(db):
+        chunks = [digests[at : at + LOOKUP_CHUNK] for at in range(0, len(digests), LOOKUP_CHUNK)]
+        results = [
+            (await db.execute_query(f"{select} IN ({', '.join('?' * len(c))})", c))[1]
+            for c in chunks
+        ]
+    else:
+        results = [(await db.execute_query(f"{select} = ANY($1::varchar[])", [digests]))[1]]
+    for rows in results:
+        for row in rows:
+            digest, key_id, organization_id = tuple(row)
+            stones[digest] = (as_uuid(key_id), as_uuid(organization_id))
     revoked: Revoked = {}
     for (digest, within, hour), use in unknown.items():
         stone = stones.get(digest)
@@ -146,51 +156,59 @@ async def _revoked_uses(unknown: Unknown) -> Revoked:
     return revoked
 
 
-def _values(model: Any, column: str, value: Any) -> Any:
-    return model._meta.fields_map[column].to_db_value(value, model)
+def _uuid(db: BaseDBAsyncClient, value: uuid.UUID) -> Any:
+    return str(value) if is_sqlite(db) else value
 
 
 async def _upsert(
-    db: BaseDBAsyncClient, table: str, columns: tuple[str, ...], conflict: str, rows: list[Any]
+    db: BaseDBAsyncClient,
+    table: str,
+    columns: tuple[str, ...],
+    types: tuple[str, ...],
+    conflict: str,
+    rows: list[tuple[Any, ...]],
 ) -> None:
+    """`count += excluded.count` for each row: PostgreSQL in one statement over arrays, SQLite
+    in multi-row VALUES of `ROWS_PER_STATEMENT`."""
+    update = f" ON CONFLICT ({conflict}) DO UPDATE SET count = {table}.count + excluded.count"
+    if not rows:
+        return
+    if not is_sqlite(db):
+        arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types, 1))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+        await db.execute_query(sql + update, [list(column) for column in zip(*rows, strict=True)])
+        return
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         marks = ", ".join("(" + ", ".join("?" * len(columns)) + ")" for _ in chunk)
-        sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}"
-            f" ON CONFLICT ({conflict}) DO UPDATE SET count = {table}.count + excluded.count"
-        )
-        params = [value for row in chunk for value in row]
-        await db.execute_query(sql if is_sqlite(db) else numbered(sql), params)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}"
+        await db.execute_query(sql + update, [value for row in chunk for value in row])
 
 
 async def _write(counts: Counts, revoked: Revoked) -> None:
     async with in_transaction() as db:
-        rows = [
-            [
-                _values(KeyUsage, "key_id", key_id),
-                _values(KeyUsage, "organization_id", organization_id),
-                _values(KeyUsage, "hour", hour),
-                outcome,
-                count,
-            ]
-            for (key_id, organization_id, hour, outcome), count in counts.items()
-        ]
-        columns = ("key_id", "organization_id", "hour", "outcome", "count")
-        await _upsert(db, "key_usage", columns, "key_id, hour, outcome", rows)
-        rows = [
-            [
-                _values(RevokedKeyUse, "key_id", key_id),
-                _values(RevokedKeyUse, "organization_id", organization_id),
-                _values(RevokedKeyUse, "hour", hour),
-                use.count,
-            ]
-            for (key_id, organization_id, hour), use in revoked.items()
-        ]
         await _upsert(
-            db, "revoked_key_use", ("key_id", "organization_id", "hour", "count"), "key_id, hour",
-            rows,
-        )  # fmt: skip
+            db,
+            "key_usage",
+            ("key_id", "organization_id", "hour", "outcome", "count"),
+            ("uuid", "uuid", "timestamptz", "varchar", "bigint"),
+            "key_id, hour, outcome",
+            [
+                (_uuid(db, key_id), _uuid(db, organization_id), hour, outcome, count)
+                for (key_id, organization_id, hour, outcome), count in counts.items()
+            ],
+        )
+        await _upsert(
+            db,
+            "revoked_key_use",
+            ("key_id", "organization_id", "hour", "count"),
+            ("uuid", "uuid", "timestamptz", "bigint"),
+            "key_id, hour",
+            [
+                (_uuid(db, key_id), _uuid(db, organization_id), hour, use.count)
+                for (key_id, organization_id, hour), use in revoked.items()
+            ],
+        )
         for (key_id, _, _), use in sorted(revoked.items(), key=lambda item: item[1].last_seen_at):
             stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=use.last_seen_at)
             await (
