@@ -20,6 +20,7 @@ COPY . .
 RUN useradd --system --uid 10001 --no-create-home keyward
 USER keyward
 
-EXPOSE 8000
+# 8000: the API; 9100: /metrics when METRICS_PORT=9100 (the compose file sets it).
+EXPOSE 8000 9100
 ENTRYPOINT ["python", "server.py"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--no-scheduler"]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from aiohttp import web
@@ -33,10 +35,13 @@ from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from models.usage import usage_flush, usage_flush_forever
 from settings import Settings, SettingsError, redact_url
+from telemetry.database import database_observed
+from telemetry.logs import logging_configure
 from web.access_log import AccessLogger
+from web.metrics import add_metrics
 from web.middlewares import MIDDLEWARES, secure_response
-from web.redaction import install_log_redaction
-from web.request_id import request_id
+from web.observe import echo_request_id
+from web.redaction import install_log_redaction, redact
 from web.routes import setup_routes
 from web.state import CLOCK, DATABASE, PASSWORDS, POLICIES, SETTINGS
 
@@ -56,7 +61,8 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
         app[DATABASE] = ctx
         log.info("database ready: %s", redact_url(settings.database_url))
         try:
-            yield
+            with database_observed(ctx):
+                yield
         finally:
             await database_close(ctx)
 
@@ -91,8 +97,7 @@ def create_app(
     passwords: Passwords | None = None,
     scheduler: bool = False,
 ) -> web.Application:
-    # request_id outermost: every answer, refusals included, carries its X-Request-Id.
-    app = web.Application(middlewares=(request_id, *MIDDLEWARES), client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[POLICIES] = settings.policies()
     app[CLOCK] = clock
@@ -104,8 +109,21 @@ def create_app(
     if scheduler:  # after the database's cleanup_ctx: the jobs use its context
         app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
     setup_routes(app, settings)
+    add_metrics(app, settings)
     app.on_response_prepare.append(secure_response)
+    app.on_response_prepare.append(echo_request_id)
     return app
+
+
+def _port(text: str) -> int:
+    """A TCP port for `--port`: a usage error, not a traceback, when it is none."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,9 +131,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="serve the API (the default)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--no-scheduler", action="store_true", help="serve the API alone; run `worker` apart"
+    )
+    serve.add_argument(
+        "--metrics-port", type=int, help="serve /metrics on this port too (METRICS_PORT)"
     )
     commands.add_parser("worker", help="run only the scheduled jobs")
     jobs_command = commands.add_parser("jobs", help="run one scheduled job once, now")
@@ -134,13 +155,35 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
-    web.run_app(
-        create_app(settings, scheduler=scheduler),
-        host=host,
-        port=port,
-        print=None,
-        access_log_class=AccessLogger,
+    base = f"http://{host}:{port}"
+    listening = (
+        f"keyward: serving on {base} (dashboard /, GraphiQL /graphql), "
+        f"database {redact_url(settings.database_url)}"
     )
+    try:
+        web.run_app(
+            create_app(settings, scheduler=scheduler),
+            host=host,
+            port=port,
+            print=lambda _: print(listening, flush=True),
+            access_log_class=AccessLogger,
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"keyward: port {port} on {host} is already in use by another program; stop it, "
+                f"or serve on another port: --port {port + 1 if port < 65535 else 8000}",
+                file=sys.stderr,
+            )
+            return 1
+        if error.errno == errno.EACCES:
+            print(
+                f"keyward: no permission to listen on port {port}; "
+                "ports below 1024 need root: choose another with --port",
+                file=sys.stderr,
+            )
+            return 1
+        raise
     return 0
 
 
@@ -210,7 +253,6 @@ def audit_verify(settings: Settings, organization: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     install_log_redaction()
     if args.command == "export-schema":
         from schema import export_sdl
@@ -219,9 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings.from_env()
+        if getattr(args, "metrics_port", None) is not None:
+            settings = replace(settings, metrics_port=args.metrics_port)
     except SettingsError as error:
         print(f"keyward: {error}", file=sys.stderr)
         return 2
+    logging_configure(settings.log_format, scrub=redact)
     try:
         return _command(args, settings)
     except SchemaNotCurrent as error:

@@ -64,6 +64,11 @@ class Settings:
     audit_retention_days: int = 365
     # How often each API process writes its verification counts (a crash loses at most these).
     usage_flush_seconds: float = 5
+    # Observability: /metrics on the API port for this bearer token, and/or on a port of its own.
+    metrics_token: str = field(default="", repr=False)
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -92,12 +97,18 @@ class Settings:
                 )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
+        if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
+            raise SettingsError("METRICS_PORT must lie between 1 and 65535")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("METRICS_TOKEN must be at least 16 characters")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("LOG_FORMAT must be text or json")
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{name}={getattr(self, name)!r}"
             for name in self.__dataclass_fields__
-            if name != "database_url"
+            if name not in ("database_url", "metrics_token")
         )
         return f"Settings(database_url={redact_url(self.database_url)!r}, {shown})"
 
@@ -117,6 +128,10 @@ class Settings:
                 ),
             ),
         )
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(self.metrics_token) or self.metrics_port is not None
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,6 +156,7 @@ class Settings:
             ("trusted_proxy_hops", int),
             ("audit_retention_days", int),
             ("usage_flush_seconds", float),
+            ("metrics_port", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:
@@ -150,6 +166,9 @@ class Settings:
                     raise SettingsError(f"{name.upper()} must be a whole number") from None
         if "DATABASE_URL" in env:
             values["database_url"] = env["DATABASE_URL"]
+        for name in ("metrics_token", "metrics_host", "log_format"):
+            if env.get(name.upper()):
+                values[name] = env[name.upper()]
         if "TOKEN_PREFIX" in env:
             values["token_prefix"] = env["TOKEN_PREFIX"]
         if "CORS_ORIGINS" in env:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, procs, purge, report
+from bench import load, metrics_cost, procs, purge, report
 from bench.seed import Seeded, seed_in_subprocess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -189,6 +189,9 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                       file=sys.stderr, flush=True)
             print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
             rows.append(row)
+        if not args.purge_only and "metrics" in args.paths.split(","):
+            rows.append(metrics_cost.measure(db, url, cfg, work, args, ours,
+                                             bodies["verify-warm"]))
         if not args.no_purge:
             rows.append(purge.measure(db, url, cfg["purge"][db], seeded.organization_id, work,
                                       ours, args.use_wrk))
@@ -206,7 +209,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
-    parser.add_argument("--paths", default="verify,verify-warm,list,create",
+    parser.add_argument("--paths", default="verify,verify-warm,list,create,metrics",
                         help="which paths to measure (comma-separated), e.g. verify,verify-warm")
     parser.add_argument("--no-purge", action="store_true", help="skip the purge-expired row")
     parser.add_argument("--previous", type=Path, metavar="DIR",

@@ -22,22 +22,19 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models import tokens
-from models.access import KeyPrincipal, Permission, key_access, organization_access
+from models.access import (
+    KeyPrincipal,
+    OrganizationAccess,
+    Permission,
+    key_access,
+    organization_access,
+)
 from models.accounts import organization_create, user_sign_up
 from models.api_keys import api_key_create, api_key_roll
 from models.database import database_close, database_open
 from models.entities import ApiKey, ApiKeyType
 from models.passwords import Passwords
 from models.policies import MAX_GRACE_SECONDS, AccountPolicy, KeyPolicy
-
-KEYS = KeyPolicy()
-
-
-def _principal(organization_id: object) -> KeyPrincipal:
-    """The seed acts as a secret key of each organization would."""
-    return KeyPrincipal(
-        key_id=uuid.uuid4(), organization_id=organization_id, type=ApiKeyType.SECRET  # type: ignore[arg-type]
-    )
 
 # Keys per transaction: big enough that commits do not dominate, small enough that SQLite's
 # write lock is never held for long.
@@ -53,15 +50,29 @@ class Seeded:
     seconds: float
 
 
+POLICY = KeyPolicy()
+
+
+def _principal(organization_id: uuid.UUID) -> KeyPrincipal:
+    """The seed acts as a secret key of each organization would."""
+    return KeyPrincipal(
+        key_id=uuid.uuid4(), organization_id=organization_id, type=ApiKeyType.SECRET
+    )
+
+
+async def _manager(organization_id: uuid.UUID) -> OrganizationAccess:
+    access = await organization_access(
+        _principal(organization_id), organization_id, Permission.MANAGE_KEYS
+    )
+    assert access is not None
+    return access
+
+
 async def _create_many(
     organization_id: object, count: int, *, start: datetime, step: timedelta, concurrency: int
 ) -> list[tuple[object, str, datetime]]:
     out: list[tuple[object, str, datetime]] = []
-
-    access = await organization_access(
-        _principal(organization_id), organization_id, Permission.MANAGE_KEYS  # type: ignore[arg-type]
-    )
-    assert access is not None
+    access = await _manager(organization_id)  # type: ignore[arg-type]
 
     async def chunk(first: int) -> None:
         async with in_transaction():
@@ -69,11 +80,11 @@ async def _create_many(
                 now = start + step * i
                 key, token = await api_key_create(
                     access=access,
-                    policy=KEYS,
                     name=f"bench key {i}",
                     type=ApiKeyType.SECRET if i % 4 else ApiKeyType.PUBLIC,
                     expires_at=None if i % 3 else now + timedelta(days=365),
                     now=now,
+                    policy=POLICY,
                 )
                 out.append((key.id, token, now))
 
@@ -104,43 +115,35 @@ async def seed(
                 now=start,
                 passwords=passwords,
                 policy=AccountPolicy(session_ttl_seconds=86_400),
-                key_policy=KEYS,
+                key_policy=POLICY,
             )
             orgs = [
                 await organization_create(
-                    user_id=signed.user.id, name=f"Org {n}", now=start, policy=KEYS
+                    user_id=signed.user.id, name=f"Org {n}", now=start, policy=POLICY
                 )
                 for n in range(organizations + 1)
             ]
             listing = orgs[0]
-            listing_access = await organization_access(
-                _principal(listing.id), listing.id, Permission.MANAGE_KEYS
-            )
-            assert listing_access is not None
             _, secret_token = await api_key_create(
-                access=listing_access,
-                policy=KEYS,
+                access=await _manager(listing.id),
                 name="bench credential",
                 type=ApiKeyType.SECRET,
                 expires_at=None,
                 now=start,
+                policy=POLICY,
             )
             step = timedelta(seconds=3600 / max(listing_keys, 1))
             created = await _create_many(
                 listing.id, listing_keys, start=start, step=step, concurrency=concurrency
             )
             for key_id, _, created_at in sorted(created, key=lambda c: c[2])[-rolled:]:
-                found = await key_access(
-                    _principal(listing.id),
-                    key_id,  # type: ignore[arg-type]
-                    Permission.MANAGE_KEYS,
-                )
-                assert found is not None
+                managed = await key_access(_principal(listing.id), key_id, Permission.MANAGE_KEYS)  # type: ignore[arg-type]
+                assert managed is not None
                 await api_key_roll(
-                    access=found,
-                    policy=KEYS,
+                    access=managed,
                     grace_seconds=MAX_GRACE_SECONDS,
                     now=created_at + step / 2,
+                    policy=POLICY,
                 )
             valid = [token for _, token, _ in created]
             for org in orgs[1:]:
@@ -180,11 +183,15 @@ def main() -> None:
     for name in ("organizations", "keys-per-organization", "listing-keys", "rolled"):
         parser.add_argument(f"--{name}", type=int, required=True)
     args = parser.parse_args()
-    seeded = asyncio.run(seed(
-        args.database, organizations=args.organizations,
-        keys_per_organization=args.keys_per_organization, listing_keys=args.listing_keys,
-        rolled=args.rolled,
-    ))
+    seeded = asyncio.run(
+        seed(
+            args.database,
+            organizations=args.organizations,
+            keys_per_organization=args.keys_per_organization,
+            listing_keys=args.listing_keys,
+            rolled=args.rolled,
+        )
+    )
     args.out.write_text(json.dumps(asdict(seeded)))
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.context import TortoiseContext
 
 from jobs.housekeeping import JOBS, JobEnv
+from jobs.metrics import job_failed, job_skipped, job_succeeded, jobs_observed
 from models.clock import Clock, utcnow
 from models.database import database_entered
 from models.job_leases import job_lease_acquire, job_lease_release, job_lease_renew
@@ -81,6 +82,7 @@ class JobRunner:
         self.interval = settings.jobs_interval_seconds
         self.stopping = asyncio.Event()
         self._active: set[asyncio.Task[object]] = set()
+        jobs_observed(JOBS)
 
     async def run(self, job: str) -> JobRun | None:
         """The scheduled run: at most one per job per interval slot across all workers.
@@ -95,6 +97,7 @@ class JobRunner:
                 name=job, holder=self.holder, now=now, lease_seconds=lease
             ):
                 log.debug("job=%s skipped: leased elsewhere", job)
+                job_skipped(job)
                 return None
             return await self._leased(job, now, release_at=end)
 
@@ -135,6 +138,7 @@ class JobRunner:
             )
             counts = await JOBS[job](env)
         except Exception as error:
+            job_failed(job, seconds=time.perf_counter() - started, error=error)
             # The one line of a failed run (APScheduler logs the traceback); the class name
             # only, so no row value can reach the log.
             log.error(
@@ -159,6 +163,7 @@ class JobRunner:
             duration_seconds=time.perf_counter() - started,
             stopped_early=stopped,
         )
+        job_succeeded(job, seconds=run.duration_seconds, counts=counts, finished_at=self.clock())
         log.info("%s holder=%s", run.describe(), self.holder)
         return run
 

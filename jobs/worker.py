@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from contextlib import AsyncExitStack
 from typing import TextIO
 
 from tortoise.context import TortoiseContext
@@ -16,6 +17,9 @@ from jobs.scheduler import scheduler_create, scheduler_stop
 from models.clock import Clock, utcnow
 from models.database import database_close, database_open
 from settings import Settings, redact_url
+from telemetry.database import database_observed
+from telemetry.exposition import metrics_served
+from telemetry.metrics import metrics_enable
 
 log = logging.getLogger("keyward.jobs")
 
@@ -39,18 +43,26 @@ async def worker_serve(settings: Settings, *, clock: Clock = utcnow) -> None:
         loop.add_signal_handler(signum, stop.set)
     database = await _database(settings)
     try:
-        runner = JobRunner(settings=settings, database=database, clock=clock)
-        scheduler = scheduler_create(runner)
-        scheduler.start()
-        log.info(
-            "worker started: holder=%s interval_s=%d database=%s",
-            runner.holder,
-            runner.interval,
-            redact_url(settings.database_url),
-        )
-        await stop.wait()
-        log.info("worker stopping: holder=%s", runner.holder)
-        await scheduler_stop(scheduler, runner)
+        async with AsyncExitStack() as observed:
+            if settings.metrics_port is not None:
+                metrics_enable()
+                await observed.enter_async_context(
+                    metrics_served(settings.metrics_host, settings.metrics_port)
+                )
+            observed.enter_context(database_observed(database))
+            runner = JobRunner(settings=settings, database=database, clock=clock)
+            scheduler = scheduler_create(runner)
+            scheduler.start()
+            log.info(
+                "worker started: holder=%s interval_s=%d database=%s metrics_port=%s",
+                runner.holder,
+                runner.interval,
+                redact_url(settings.database_url),
+                settings.metrics_port or "off",
+            )
+            await stop.wait()
+            log.info("worker stopping: holder=%s", runner.holder)
+            await scheduler_stop(scheduler, runner)
     finally:
         await database_close(database)
     log.info("worker stopped")

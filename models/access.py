@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+
+from tortoise.expressions import Q
 
 from models import expiry, tokens
 from models.entities import ApiKey, ApiKeyType, Membership, Organization, Role, Session
 from models.errors import Forbidden
 from models.key_verification import Verification, VerificationCode, api_key_verify
+from models.pagination import Page, PageRequest, Position, paginate
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +220,51 @@ async def user_organization_accesses(principal: UserPrincipal) -> list[Organizat
         .order_by("created_at", "id")
     )
     return [_grant(principal, m.organization, m.role) for m in memberships]
+
+
+async def user_organization_page(
+    principal: UserPrincipal, request: PageRequest
+) -> Page[OrganizationAccess]:
+    """One page of the organizations the user belongs to, oldest organization first, at
+    positions (organization created_at, organization id) (see `models.pagination`), each with
+    its access."""
+    mine = Membership.filter(user_id=principal.user_id)
+
+    async def fetch(
+        after: Position | None, before: Position | None, reverse: bool, limit: int
+    ) -> list[Membership]:
+        query = mine
+        if after is not None:
+            moment = after[0].astimezone(UTC)
+            query = query.filter(
+                Q(organization__created_at__gt=moment)
+                | Q(organization__created_at=moment, organization_id__gt=after[1])
+            )
+        if before is not None:
+            moment = before[0].astimezone(UTC)
+            query = query.filter(
+                Q(organization__created_at__lt=moment)
+                | Q(organization__created_at=moment, organization_id__lt=before[1])
+            )
+        sign = "-" if reverse else ""
+        return list(
+            await query.select_related("organization")
+            .order_by(f"{sign}organization__created_at", f"{sign}organization_id")
+            .limit(limit)
+        )
+
+    page = await paginate(
+        request,
+        fetch,
+        lambda m: (m.organization.created_at, m.organization.id),
+        await mine.count(),
+    )
+    return Page(
+        [_grant(principal, m.organization, m.role) for m in page.items],
+        page.has_previous_page,
+        page.has_next_page,
+        page.total_count,
+    )
 
 
 async def key_access(

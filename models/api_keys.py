@@ -1,4 +1,5 @@
-"""API keys: create, list, roll and delete, each on an access object from `models.access`.
+"""API keys: create, list, rename, roll and delete, each on an access object from
+`models.access`.
 
 Validity is decided at read time from `expires_at` alone (see `models.key_verification`): a
 rolled key's grace is folded into its `expires_at`, so verification never waits for a job. A
@@ -9,7 +10,6 @@ holds its SHA-256 digest.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -20,13 +20,14 @@ from models.audit import actor_of, audit_record, key_target
 from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
-from models.key_listing import ApiKeyRow, key_page
+from models.key_listing import ApiKeyRow, KeyFilter, key_page
+from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
 from models.request_context import NO_REQUEST, RequestContext
 from models.tombstones import tombstones_write
 
 MAX_NAME_LENGTH = 100
-MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 100  # a name is at most MAX_NAME_LENGTH; a pasted token is shorter
 DEFAULT_API_KEY_NAME = "Default API Key"
 
 _TOKEN_KIND = {
@@ -150,23 +151,30 @@ async def default_api_key_create(
     return key
 
 
-@dataclass(frozen=True)
-class ApiKeyPage:
-    keys: list[ApiKeyRow]
-    has_next_page: bool
-    total_count: int
-
-
 async def api_key_list(
-    *, access: OrganizationAccess, first: int, after: tuple[datetime, uuid.UUID] | None
-) -> ApiKeyPage:
-    """One page of the organization's keys, newest first, after the (created_at, id) cursor:
-    plain rows from raw SQL (see `models.key_listing`), no model instances."""
+    *,
+    access: OrganizationAccess,
+    page: PageRequest,
+    now: datetime,
+    search: str | None = None,
+    types: list[ApiKeyType] | None = None,
+    statuses: list[ApiKeyStatus] | None = None,
+) -> Page[ApiKeyRow]:
+    """One page of the organization's keys, newest first (see `models.pagination`): plain rows
+    from raw SQL (see `models.key_listing`), no model instances. `search` (in the name, or the
+    beginning of the token), `types` and `statuses` (at `now`) narrow it; an empty or missing
+    one does not, and the page's total counts the narrowed set."""
     access.demand(Permission.LIST_KEYS)
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise InvalidInput("first", f"first must lie between 1 and {MAX_PAGE_SIZE}.")
-    keys, total = await key_page(access.organization.id, after, first + 1)
-    return ApiKeyPage(keys=keys[:first], has_next_page=len(keys) > first, total_count=total)
+    search = (search or "").strip() or None
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        raise InvalidInput("search", f"A search needs at most {MAX_SEARCH_LENGTH} characters.")
+    keys = KeyFilter(
+        now=now,
+        search=search,
+        types=frozenset(types) if types else None,
+        statuses=frozenset(statuses) if statuses else None,
+    )
+    return await key_page(access.organization.id, page, keys)
 
 
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:
@@ -257,6 +265,37 @@ async def api_key_roll(
 
 class _LostRace(ApiKeyNotRollable):
     """Raised inside the roll's transaction to undo the replacement's insert."""
+
+
+async def api_key_rename(
+    *,
+    access: KeyAccess,
+    name: str,
+    now: datetime | None = None,
+    context: RequestContext = NO_REQUEST,
+) -> ApiKey:
+    """Give a key a new name (1 to MAX_NAME_LENGTH characters, trimmed); its token, status and
+    dates are untouched. One conditional UPDATE: a key deleted meanwhile is `ApiKeyNotFound`.
+    Recorded as `api_key.updated` (from, to)."""
+    access.demand(Permission.MANAGE_KEYS)
+    name = clean_name(name, "name")
+    organization_id, key = access.organization.organization.id, access.key
+    actor = await actor_of(access.organization.principal)
+    async with in_transaction():
+        renamed = await ApiKey.filter(id=key.id, organization_id=organization_id).update(name=name)
+        if renamed == 0:
+            raise ApiKeyNotFound()
+        await audit_record(
+            organization_id=organization_id,
+            action="api_key.updated",
+            actor=actor,
+            target=key_target(key.id, name),
+            details={"start": key.start, "name": {"from": key.name, "to": name}},
+            context=context,
+            now=now or utcnow(),
+        )
+    key.name = name
+    return key
 
 
 async def api_key_delete(

@@ -32,3 +32,8 @@ def live_q(now: datetime) -> Q:
 def ended_sql(parameter: str) -> str:
     """The raw-SQL condition for `ended`, with `parameter` (`?` or `$1`) standing for `now`."""
     return f"{COLUMN} <= {parameter}"
+
+
+def live_sql(parameter: str) -> str:
+    """The raw-SQL condition for `not ended`, with `parameter` standing for `now`."""
+    return f"({COLUMN} IS NULL OR {COLUMN} > {parameter})"

@@ -1,6 +1,13 @@
 """The listing of an organization's keys: one page of plain rows by keyset pagination on
 (created_at, id), newest first, in raw SQL (see `models.sql`). A page of model instances cost more
-than its query."""
+than its query.
+
+Either direction (`first`/`after` or `last`/`before`, see `models.pagination`) is an index range
+on (organization_id, created_at, id) read from one end, never a scan. Filters are conditions in
+`_Where`: a search by name or `start`, types and statuses (`KeyFilter`) are `where.add(...)`
+calls in `_listed`, and the count and the page both honour them; a cursor stays valid under a
+filter because the order is the same.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
+from models.pagination import Page, PageRequest, Position, paginate
 from models.sql import as_moment, as_uuid, is_sqlite, numbered
 
 
@@ -40,56 +49,164 @@ _PAGE_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class KeyFilter:
+    """Which keys a listing shows: `search` is in the name (any case) or is a beginning of the
+    key's `start` (or the start is a beginning of it: a pasted token finds its key); `types` and
+    `statuses` each allow any of theirs (None: all). A status is decided at `now`."""
+
+    now: datetime
+    search: str | None = None
+    types: frozenset[ApiKeyType] | None = None
+    statuses: frozenset[ApiKeyStatus] | None = None
+
+
+# A key's status as SQL conditions, from the same rule as `api_key_status`.
+_STATUS_SQL = {
+    ApiKeyStatus.EXPIRED: expiry.ended_sql("?"),
+    ApiKeyStatus.ROLLED: f"({expiry.live_sql('?')} AND rolled_at IS NOT NULL)",
+    ApiKeyStatus.ACTIVE: f"({expiry.live_sql('?')} AND rolled_at IS NULL)",
+}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class _Where:
+    """SQL conditions joined by AND, with their parameters in order (`?` placeholders)."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def value(self, value: Any) -> Any:
+        """A parameter as the driver wants it (SQLite stores UUIDs as text)."""
+        return str(value) if self.sqlite and isinstance(value, uuid.UUID) else value
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(self.value(param) for param in params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses)
+
+
+def _listed(organization_id: uuid.UUID, sqlite: bool, narrow: KeyFilter | None) -> _Where:
+    """The keys a listing shows: the organization's, narrowed by `narrow`."""
+    where = _Where(sqlite)
+    where.add("organization_id = ?", organization_id)
+    if narrow is None:
+        return where
+    if narrow.search:
+        pattern = f"%{_like_escape(narrow.search.lower())}%"
+        where.add(
+            "(LOWER(name) LIKE ? ESCAPE '\\'"
+            " OR substr(start, 1, length(CAST(? AS TEXT))) = CAST(? AS TEXT)"
+            " OR substr(CAST(? AS TEXT), 1, length(start)) = start)",
+            pattern,
+            *[narrow.search] * 3,
+        )
+    if narrow.types is not None:
+        types = sorted(str(key_type) for key_type in narrow.types)
+        where.add(f"type IN ({', '.join('?' for _ in types)})", *types)
+    if narrow.statuses is not None:
+        chosen = sorted(narrow.statuses)
+        where.add(
+            f"({' OR '.join(_STATUS_SQL[status] for status in chosen)})",
+            *[narrow.now.astimezone(UTC)] * len(chosen),
+        )
+    return where
+
+
+def _moment(position: Position) -> datetime:
+    return position[0].astimezone(UTC)
+
+
+def page_sql(
+    organization_id: uuid.UUID,
+    *,
+    after: Position | None,
+    before: Position | None,
+    reverse: bool,
+    limit: int,
+    sqlite: bool,
+    narrow: KeyFilter | None = None,
+) -> tuple[str, list[Any]]:
+    """The query of up to `limit` keys strictly between the positions, newest first (oldest
+    first when `reverse`), and its parameters: an index range read from one end."""
+    where = _listed(organization_id, sqlite, narrow)
+    if after is not None:  # later in the list: older
+        where.add("(created_at, id) < (?, ?)", _moment(after), after[1])
+    if before is not None:  # earlier in the list: newer
+        where.add("(created_at, id) > (?, ?)", _moment(before), before[1])
+    order = "ASC" if reverse else "DESC"
+    sql = (
+        f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where.sql()}"
+        f" ORDER BY created_at {order}, id {order} LIMIT ?"
+    )
+    return (sql if sqlite else numbered(sql)), [*where.params, limit]
+
+
 async def key_page(
-    organization_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
-) -> tuple[list[ApiKeyRow], int]:
-    """Up to `limit` of the organization's keys, newest first, strictly after the
-    (created_at, id) cursor; and how many keys the organization has in all."""
+    organization_id: uuid.UUID, request: PageRequest, narrow: KeyFilter | None = None
+) -> Page[ApiKeyRow]:
+    """One page of the organization's keys that pass `narrow`, newest first, as `request` asks;
+    and how many keys pass it in all."""
     db = ApiKey._meta.db
     sqlite = is_sqlite(db)
-    organization: Any = str(organization_id) if sqlite else organization_id
-    where, params = "organization_id = ?", [organization]
-    if after is not None:
-        created_at, key_id = after[0].astimezone(UTC), after[1]
-        where += " AND (created_at < ? OR (created_at = ? AND id < ?))"
-        params += [created_at, created_at, str(key_id) if sqlite else key_id]
-    page_sql = (
-        f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where}"
-        " ORDER BY created_at DESC, id DESC LIMIT ?"
-    )
-    count_sql = "SELECT COUNT(*) FROM api_key WHERE organization_id = ?"
-    if not sqlite:
-        page_sql, count_sql = numbered(page_sql), numbered(count_sql)
-    _, counted = await db.execute_query(count_sql, [organization])
-    _, rows = await db.execute_query(page_sql, [*params, limit])
-    keys = [
-        ApiKeyRow(
-            id=as_uuid(key_id),
-            organization_id=as_uuid(org_id),
-            name=name,
-            type=ApiKeyType(type_),
-            is_default=bool(is_default),
-            start=start,
-            token=token,
-            created_at=as_moment(created_at),  # type: ignore[arg-type]
-            expires_at=as_moment(expires_at),
-            rolled_at=as_moment(rolled_at),
-            last_used_at=as_moment(last_used_at),
-            replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
+
+    async def fetch(
+        after: Position | None, before: Position | None, reverse: bool, limit: int
+    ) -> list[ApiKeyRow]:
+        sql, params = page_sql(
+            organization_id,
+            after=after,
+            before=before,
+            reverse=reverse,
+            limit=limit,
+            sqlite=sqlite,
+            narrow=narrow,
         )
-        for (
-            key_id,
-            org_id,
-            name,
-            type_,
-            is_default,
-            start,
-            token,
-            created_at,
-            expires_at,
-            rolled_at,
-            last_used_at,
-            replaced_by_id,
-        ) in (tuple(row) for row in rows)
-    ]
-    return keys, int(tuple(counted[0])[0])
+        _, rows = await db.execute_query(sql, params)
+        return [_row(tuple(row)) for row in rows]
+
+    counted = _listed(organization_id, sqlite, narrow)
+    count_sql = f"SELECT COUNT(*) FROM api_key WHERE {counted.sql()}"
+    _, count = await db.execute_query(
+        count_sql if sqlite else numbered(count_sql), counted.params
+    )
+    total = int(tuple(count[0])[0])
+    return await paginate(request, fetch, lambda key: (key.created_at, key.id), total)
+
+
+def _row(row: tuple[Any, ...]) -> ApiKeyRow:
+    (
+        key_id,
+        org_id,
+        name,
+        type_,
+        is_default,
+        start,
+        token,
+        created_at,
+        expires_at,
+        rolled_at,
+        last_used_at,
+        replaced_by_id,
+    ) = row
+    return ApiKeyRow(
+        id=as_uuid(key_id),
+        organization_id=as_uuid(org_id),
+        name=name,
+        type=ApiKeyType(type_),
+        is_default=bool(is_default),
+        start=start,
+        token=token,
+        created_at=as_moment(created_at),  # type: ignore[arg-type]
+        expires_at=as_moment(expires_at),
+        rolled_at=as_moment(rolled_at),
+        last_used_at=as_moment(last_used_at),
+        replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
+    )

@@ -22,7 +22,9 @@ from strawberry.schema.config import StrawberryConfig
 from schema.availability import DatabaseUnavailable
 from schema.errors import MaskUnexpectedErrors
 from schema.guard import GuardedSchema
+from schema.metrics import GraphQLMetrics
 from schema.mutations import Mutation
+from schema.operation_choice import OneNamedOperation
 from schema.query import Query
 from schema.scalars import DATETIME
 
@@ -42,12 +44,14 @@ _LIMIT_RULES = [
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        GraphQLMetrics,  # first: its end of each operation runs last, after the others'
         MaskUnexpectedErrors,
         DatabaseUnavailable,  # after the masking: it must see the original error
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        OneNamedOperation,  # after ValidationCache: see schema/operation_choice.py
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -16,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 
 from models.database import database_unavailable
 from schema.errors import CodedError
+from telemetry.database import database_error_observed
 
 log = logging.getLogger("keyward.database")
 
@@ -40,6 +41,7 @@ class DatabaseUnavailable(SchemaExtension):
         replaced: list[GraphQLError] = []
         for error in errors:
             if database_unavailable(error.original_error):
+                database_error_observed(error.original_error)
                 log.warning("database unavailable in %s: %r", error.path, error.original_error)
                 error = ServiceUnavailable()
             replaced.append(error)

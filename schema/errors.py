@@ -75,9 +75,11 @@ class MaskUnexpectedErrors(MaskErrors):
         return super().anonymise_error(error)
 
 
-@strawberry.interface
+@strawberry.interface(
+    description="An expected failure of a mutation, returned as data in its result union."
+)
 class Error:
-    message: str
+    message: str = strawberry.field(description="What went wrong, in words for a person.")
 
 
 @strawberry.type(description="One bad input field and what is wrong with it.")
@@ -91,31 +93,43 @@ class FieldProblem:
     "`field`/`message` repeat the first."
 )
 class InvalidInput(Error):
-    field: str
-    problems: list[FieldProblem]
+    field: str = strawberry.field(
+        description="The first bad input field, as the schema names it (`expiresAt`)."
+    )
+    problems: list[FieldProblem] = strawberry.field(description="Every bad field, in order.")
 
 
-@strawberry.type
+@strawberry.type(description="An account with this email exists already.")
 class EmailTaken(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="The email or the password is wrong; which one is not said, on purpose."
+)
 class InvalidCredentials(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="No such organization among those the caller may see (another organization's "
+    "is answered the same way)."
+)
 class OrganizationNotFound(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="No such key among those the caller may see: never created, deleted or "
+    "purged, or another organization's."
+)
 class ApiKeyNotFound(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="Only an ACTIVE key can be rolled; this one is ROLLED or EXPIRED already."
+)
 class ApiKeyNotRollable(Error):
     pass
 

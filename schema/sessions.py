@@ -11,11 +11,13 @@ from models.sessions import session_list
 from schema.context import Info
 
 
-@strawberry.type
+@strawberry.type(description="A signed-in browser or client of the user.")
 class Session:
-    id: strawberry.ID
-    created_at: datetime
-    expires_at: datetime
+    id: strawberry.ID = strawberry.field(description="The session's id (not its token).")
+    created_at: datetime = strawberry.field(description="When it was signed in.")
+    expires_at: datetime = strawberry.field(
+        description="When it ends by itself (SESSION_TTL_SECONDS after signing in)."
+    )
     current: bool = strawberry.field(description="Whether this request uses this session.")
 
     @classmethod

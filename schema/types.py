@@ -3,48 +3,66 @@ through a domain function or the request's DataLoader."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from models import entities
-from models.access import OrganizationAccess, Permission, UserPrincipal, user_organization_accesses
+from models.access import OrganizationAccess, Permission, UserPrincipal, user_organization_page
 from models.api_keys import api_key_list
 from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
+from schema import enums  # noqa: F401  (registers the domain's enums, described)
 from schema.audit import audit_events, key_usage, revoked_key_uses, security_events
+from schema.connection import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    Connection,
+    connection,
+    connection_arguments,
+)
 from schema.context import Info
 from schema.errors import BadUserInput
 
-# The domain's enums are the schema's enums (strawberry registers the classes themselves).
-strawberry.enum(ApiKeyType)
-strawberry.enum(ApiKeyStatus)
-strawberry.enum(Role)
-strawberry.enum(VerificationCode)
-strawberry.enum(Permission)
+# The listings' names, inside their cursors: a cursor of one is refused by the other.
+KEYS = "keys"
+ORGANIZATIONS = "organizations"
 
 
-@strawberry.type
+@strawberry.type(
+    description="A key of an organization. Its secret token is never shown here: only in the "
+    "createApiKey or rollApiKey response that made it."
+)
 class ApiKey:
-    id: strawberry.ID
-    name: str
-    type: ApiKeyType
-    is_default: bool
+    id: strawberry.ID = strawberry.field(description="The key's id (not its token).")
+    name: str = strawberry.field(description="The name given at creation.")
+    type: ApiKeyType = strawberry.field(description="PUBLIC or SECRET, fixed at creation.")
+    is_default: bool = strawberry.field(
+        description="Whether this is the organization's Default API Key, made with it."
+    )
     start: str = strawberry.field(
         description="Enough of the token to recognise the key, useless to an attacker."
     )
     token: str | None = strawberry.field(
         description="The full token of a PUBLIC key; always null for a SECRET key."
     )
-    created_at: datetime
-    expires_at: datetime | None
-    rolled_at: datetime | None
-    last_used_at: datetime | None
+    created_at: datetime = strawberry.field(description="When the key was created.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working (for a rolled key, the end of its grace "
+        "period); null when it never expires."
+    )
+    rolled_at: datetime | None = strawberry.field(
+        description="When the key was rolled; null unless it was."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When the key was last verified successfully, to the minute; null if never."
+    )
     organization_id: strawberry.Private[uuid.UUID]
     replaced_by_id: strawberry.Private[uuid.UUID | None]
     # The replacement when a listing loaded it already (one query for the page): `replacedBy`
@@ -77,11 +95,14 @@ class ApiKey:
         "included. Counts reach the database every USAGE_FLUSH_SECONDS (5 s by default).",
     )
 
-    @strawberry.field
+    @strawberry.field(description="ACTIVE, ROLLED or EXPIRED, decided now from the timestamps.")
     def status(self, info: Info) -> ApiKeyStatus:
         return entities.api_key_status(self.expires_at, self.rolled_at, info.context.now)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The key that replaced this one when it was rolled; null when it was not "
+        "rolled, or its replacement is deleted."
+    )
     def replaced_by(self, info: Info) -> ApiKey | None:
         # Not `async def`: graphql-core awaits the coroutine only when the replacement was not
         # preloaded, so a listing's nodes complete synchronously.
@@ -101,50 +122,11 @@ class ApiKey:
         return ApiKey.from_model(key)
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class ApiKeyEdge:
-    cursor: str
-    node: ApiKey
-
-
-@strawberry.type
-class ApiKeyConnection:
-    edges: list[ApiKeyEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-def encode_cursor(key: entities.ApiKey | ApiKeyRow) -> str:
-    raw = f"{key.created_at.isoformat()}|{key.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, key_id = raw.split("|")
-        when = datetime.fromisoformat(created_at)
-        if when.tzinfo is None:
-            raise ValueError
-        return when, uuid.UUID(key_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput("The cursor `after` is not one this API gave out.") from None
-
-
-DEFAULT_PAGE_SIZE = 50
-
-
-@strawberry.type
+@strawberry.type(description="A team that owns API keys; users belong to it with a role.")
 class Organization:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The organization's id.")
+    name: str = strawberry.field(description="Its name, 1 to 100 characters.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     viewer_role: Role | None = strawberry.field(
         description="The caller's role here; null when the caller is an API key."
     )
@@ -187,45 +169,71 @@ class Organization:
         "senders were told NOT_FOUND.",
     )
 
-    @strawberry.field(description="The organization's keys, newest first; first ≤ 100.")
+    @strawberry.field(
+        description="The organization's keys, newest first, a page at a time (a Relay "
+        "connection). A key appears once it is created and until the purge job deletes it "
+        "(expired keys stay listed as EXPIRED for EXPIRED_KEY_RETENTION_SECONDS). `search`, "
+        "`types` and `statuses` narrow the list, and totalCount counts what they keep. Needs the "
+        "LIST_KEYS permission (any member, or a secret key of this organization); a bad "
+        "argument is a BAD_USER_INPUT error naming it."
+    )
     async def api_keys(
-        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> ApiKeyConnection:
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Keep keys whose name contains this text (any case), or whose token "
+                "begins with it (a key's `start`, or a whole pasted token). At most 100 "
+                "characters; empty means no search."
+            ),
+        ] = None,
+        types: Annotated[
+            list[ApiKeyType] | None,
+            strawberry.argument(description="Keep keys of any of these types; empty or null: all."),
+        ] = None,
+        statuses: Annotated[
+            list[ApiKeyStatus] | None,
+            strawberry.argument(
+                description="Keep keys in any of these statuses, decided now; empty or null: all."
+            ),
+        ] = None,
+    ) -> Connection[ApiKey]:
+        request = connection_arguments(KEYS, first, after, last, before)
         try:
             page = await api_key_list(
                 access=self.access,
-                first=DEFAULT_PAGE_SIZE if first is None else first,
-                after=None if after is None else decode_cursor(after),
+                page=request,
+                now=info.context.now,
+                search=search,
+                types=types,
+                statuses=statuses,
             )
         except InvalidInput as error:
             raise BadUserInput(error.message, field=error.field) from None
-        replaced_ids = [k.replaced_by_id for k in page.keys if k.replaced_by_id is not None]
+        replaced_ids = [k.replaced_by_id for k in page.items if k.replaced_by_id is not None]
         loaded = await info.context.api_keys.load_many(replaced_ids) if replaced_ids else []
         replacements = {key.id: key for key in loaded if key is not None}
-        edges = [
-            ApiKeyEdge(
-                cursor=encode_cursor(k),
-                node=ApiKey.from_model(
-                    k, None if k.replaced_by_id is None else replacements.get(k.replaced_by_id)
-                ),
-            )
-            for k in page.keys
-        ]
-        return ApiKeyConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
+        return connection(
+            KEYS,
+            page,
+            lambda key: (key.created_at, key.id),
+            lambda key: ApiKey.from_model(
+                key,
+                None if key.replaced_by_id is None else replacements.get(key.replaced_by_id),
             ),
-            total_count=page.total_count,
         )
 
 
-@strawberry.type
+@strawberry.type(description="A person with an account.")
 class User:
-    id: strawberry.ID
-    email: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The user's id.")
+    email: str = strawberry.field(description="The email they sign in with.")
+    created_at: datetime = strawberry.field(description="When they signed up.")
     # Whose eyes the user is seen through: the request's session (`me`) or the session a
     # signUp/signIn just made (its payload).
     principal: strawberry.Private[UserPrincipal]
@@ -245,20 +253,41 @@ class User:
         "sign-outs, ended sessions, password changes.",
     )
 
-    @strawberry.field
-    async def organizations(self) -> list[Organization]:
-        accesses = await user_organization_accesses(self.principal)
-        return [Organization.from_access(access) for access in accesses]
+    @strawberry.field(
+        description="The organizations the user belongs to, oldest first, a page at a time "
+        "(a Relay connection); a bad argument is a BAD_USER_INPUT error naming it."
+    )
+    async def organizations(
+        self,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+    ) -> Connection[Organization]:
+        request = connection_arguments(ORGANIZATIONS, first, after, last, before)
+        page = await user_organization_page(self.principal, request)
+        return connection(
+            ORGANIZATIONS,
+            page,
+            lambda access: (access.organization.created_at, access.organization.id),
+            Organization.from_access,
+        )
 
 
-@strawberry.type
+@strawberry.type(description="The verdict on a token; only a valid one names its key.")
 class ApiKeyVerification:
-    valid: bool
-    code: VerificationCode
-    key_id: strawberry.ID | None
-    organization_id: strawberry.ID | None
-    type: ApiKeyType | None
-    expires_at: datetime | None
+    valid: bool = strawberry.field(description="True exactly when `code` is VALID.")
+    code: VerificationCode = strawberry.field(description="Why the token is good or not.")
+    key_id: strawberry.ID | None = strawberry.field(
+        description="The key's id; null unless valid."
+    )
+    organization_id: strawberry.ID | None = strawberry.field(
+        description="The key's organization; null unless valid."
+    )
+    type: ApiKeyType | None = strawberry.field(description="The key's type; null unless valid.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working; null when it never does, or unless valid."
+    )
 
     @classmethod
     def from_result(cls, result: Verification) -> ApiKeyVerification:

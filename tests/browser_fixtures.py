@@ -4,6 +4,7 @@ errors. Test modules load them with `pytest_plugins = ["tests.browser_fixtures"]
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +25,14 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with keyward_server(tmp_path_factory.mktemp("keyward")) as base:
+def server_dir(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the server keeps its SQLite file (keyward.sqlite3) and its log (server.log)."""
+    return tmp_path_factory.mktemp("keyward")
+
+
+@pytest.fixture(scope="module")
+def server(server_dir: Path) -> Iterator[str]:
+    with keyward_server(server_dir) as base:
         yield base
 
 

@@ -25,7 +25,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-DOCS_SCREENSHOT = ROOT / "docs" / "api-keys.png"
+DOCS = ROOT / "docs"
+DOCS_SCREENSHOT = DOCS / "api-keys.png"
+DOCS_PHONE_SCREENSHOT = DOCS / "api-keys-phone.png"
+# axe-core, from the npm registry (`npm pack axe-core@4.14.1`), with its licence beside it
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core@4.14.1" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -115,6 +119,48 @@ def verify(base: str, token: str) -> dict[str, Any]:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
+def graphql(
+    base: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> dict[str, Any]:
+    """The API's `data` for one operation, as a client would send it; fails on `errors`."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.loads(response.read())
+    if body.get("errors"):
+        pytest.fail(f"unexpected GraphQL errors: {body['errors']}")
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each.
+    axe is evaluated through the browser's debugging protocol, which the page's CSP does not
+    govern, so the page under test stays exactly as served."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    results = page.evaluate(
+        """async () => {
+            const { violations } = await axe.run(document, {
+                resultTypes: ["violations"],
+                runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                  "best-practice"] },
+            });
+            return violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. `
+                    + `${v.nodes[0].target.join(" ")}: ${v.nodes[0].failureSummary})`);
+        }"""
+    )
+    return list(results)
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save the page as tests/artifacts/<name>.png (gitignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -123,8 +169,8 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def update_docs_screenshot(path: Path) -> None:
-    """With KEYWARD_UPDATE_SCREENSHOT=1, the README's screenshot becomes this one."""
+def update_docs_screenshot(path: Path, target: Path = DOCS_SCREENSHOT) -> None:
+    """With KEYWARD_UPDATE_SCREENSHOT=1, the README's screenshot `target` becomes this one."""
     if os.environ.get("KEYWARD_UPDATE_SCREENSHOT") == "1":
-        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(path, DOCS_SCREENSHOT)
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, target)

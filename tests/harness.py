@@ -128,7 +128,7 @@ class Api:
         data = await self.query(SIGN_UP, {"input": {"email": email, "password": PASSWORD, **extra}})
         result = data["signUp"]
         assert result["__typename"] == "SignedIn", result
-        organization = result["user"]["organizations"][0]
+        organization = nodes(result["user"]["organizations"])[0]
         default_key = organization["apiKeys"]["edges"][0]["node"]
         return Account(
             email=email,
@@ -163,6 +163,11 @@ class Api:
         return result["apiKey"], result["token"]
 
 
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items of a connection's page, in order."""
+    return [edge["node"] for edge in connection["edges"]]
+
+
 @dataclass
 class Account:
     email: str
@@ -183,8 +188,8 @@ mutation SignUp($input: SignUpInput!) {{
     __typename
     ... on SignedIn {{
       sessionToken
-      user {{ id email organizations {{ id name viewerRole
-        apiKeys {{ edges {{ node {{ {API_KEY_FIELDS} }} }} }} }} }}
+      user {{ id email organizations {{ edges {{ node {{ id name viewerRole
+        apiKeys {{ edges {{ node {{ {API_KEY_FIELDS} }} }} }} }} }} }} }}
     }}
     ... on Error {{ message }}
     ... on InvalidInput {{ field }}

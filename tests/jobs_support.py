@@ -18,6 +18,7 @@ from tortoise.context import TortoiseContext
 from models.entities import ApiKey, ApiKeyType, Organization, Session, User
 from server import create_app
 from settings import Settings
+from tests.harness import ON_POSTGRES, postgres_empty
 from web.state import DATABASE
 
 
@@ -76,6 +77,16 @@ async def second_database(settings: Settings, aiohttp_client: Any) -> TortoiseCo
     """Another app on the same database: its own tortoise context and connections."""
     app: web.Application = create_app(settings)
     await aiohttp_client(app)
+    return app[DATABASE]
+
+
+async def database_emptied(settings: Settings, aiohttp_client: Any) -> TortoiseContext:
+    """The test's own connection to the database, the schema built (SQLite) or every table
+    emptied (PostgreSQL): for tests whose subject runs in other processes."""
+    app: web.Application = create_app(settings)
+    await aiohttp_client(app)
+    if ON_POSTGRES:
+        await postgres_empty(app)
     return app[DATABASE]
 
 

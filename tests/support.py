@@ -55,7 +55,8 @@ SIGN_OUT = "mutation SignOut { signOut }"
 
 ME = """
 query Me {
-  me { __typename id email createdAt organizations { __typename id name viewerRole } }
+  me { __typename id email createdAt
+    organizations { edges { node { __typename id name viewerRole } } } }
 }
 """
 

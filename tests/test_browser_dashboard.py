@@ -11,7 +11,13 @@ import re
 import uuid
 from typing import Any
 
-from tests.browser_support import screenshot, update_docs_screenshot, verify
+from tests.browser_support import (
+    DOCS_PHONE_SCREENSHOT,
+    graphql,
+    screenshot,
+    update_docs_screenshot,
+    verify,
+)
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -90,9 +96,17 @@ def test_sign_up_create_roll_delete_sign_out(
     assert verify(server, replacement)["valid"] is True
     dialog.get_by_role("button", name="Done").click()
     rolled_row = page.locator("tbody tr[data-status=ROLLED]", has_text=KEY_NAME)
-    expect(rolled_row).to_contain_text(re.compile(r"works until \d\d:\d\d, replaced by \w+…"))
+    # "works until 21:04" today, "works until 2 Dec 2026, 09:04" when the grace ends tomorrow
+    until = r"works until (\d+ \w+ \d{4}, )?\d\d:\d\d, replaced by \w+…"
+    expect(rolled_row).to_contain_text(re.compile(until))
     expect(page.locator("tbody tr[data-status=ACTIVE]", has_text=KEY_NAME)).to_have_count(1)
+    # the README's pictures: this page on a desktop and on a phone
+    page.set_viewport_size({"width": 1280, "height": 800})
     update_docs_screenshot(screenshot(page, "7-api-keys-rolled"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("tbody tr").first).to_have_css("display", "grid")  # cards
+    update_docs_screenshot(screenshot(page, "7-api-keys-rolled-phone"), DOCS_PHONE_SCREENSHOT)
+    page.set_viewport_size({"width": 1360, "height": 820})
 
     # when they delete the replacement
     active_row = page.locator("tbody tr[data-status=ACTIVE]", has_text=KEY_NAME)
@@ -145,12 +159,23 @@ def test_organizations_sign_in_and_errors_in_place(
     switcher.select_option(label="My organization")
     expect(page.locator(".sidebar")).to_contain_text("My organization")
 
-    # an expiration in the past: the API's error is shown next to the date, the name kept
+    # a blank name and an expiration in the past: the API names both fields at once, each
+    # error shows next to its field, and what was typed is kept
     page.get_by_role("button", name="New API key").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Name").fill("Old job")
-    dialog.get_by_label("Expires (optional)").fill("2001-01-01T00:00")
+    dialog.get_by_label("Name").fill("   ")
+    dialog.get_by_label("Expires").select_option(label="On a date…")
+    dialog.get_by_label("Expiry date and time").fill("2001-01-01T00:00")
     dialog.get_by_role("button", name="Save API key").click()
+    expect(dialog.locator('[data-error-for="expiresAt"]')).to_contain_text("future")
+    expect(dialog.locator('[data-error-for="name"]')).to_contain_text("100 characters")
+    expect(dialog.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Expiry date and time")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Name")).to_be_focused()
+    # fixing the name leaves only the date's error
+    dialog.get_by_label("Name").fill("Old job")
+    dialog.get_by_role("button", name="Save API key").click()
+    expect(dialog.locator('[data-error-for="name"]')).to_be_empty()
     expect(dialog.locator('[data-error-for="expiresAt"]')).to_contain_text("future")
     expect(dialog.get_by_label("Name")).to_have_value("Old job")
     dialog.get_by_role("button", name="Close").click()
@@ -168,4 +193,194 @@ def test_organizations_sign_in_and_errors_in_place(
     sign_in.get_by_label("Password").fill(PASSWORD)
     sign_in.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    assert console_errors == []
+
+
+SIGN_UP = """mutation ($input: SignUpInput!) {
+  signUp(input: $input) {
+    ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } }
+  }
+}"""
+SIGN_IN = """mutation ($input: SignInInput!) { signIn(input: $input) { __typename } }"""
+SIGN_OUT = "mutation { signOut }"
+CREATE_API_KEY = """mutation ($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { ... on ApiKeyCreated { apiKey { id } } }
+}"""
+
+
+def signed_up(server: str, email: str) -> tuple[str, str]:
+    """A new account made through the API: its session token and organization id."""
+    result = graphql(server, SIGN_UP, {"input": {"email": email, "password": PASSWORD}})
+    signed_in = result["signUp"]
+    return signed_in["sessionToken"], signed_in["user"]["organizations"]["edges"][0]["node"]["id"]
+
+
+def signed_in_page(context: Any, server: str, token: str, path: str) -> Any:
+    context.add_init_script(
+        f"if (location.origin !== 'null') sessionStorage.setItem('keyward.session', '{token}')"
+    )
+    page = context.new_page()
+    page.goto(server + path)
+    return page
+
+
+def test_search_filters_rename_and_deep_links(
+    context: Any, server: str, console_errors: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given four keys besides the Default API Key
+    token, organization = signed_up(server, f"{uuid.uuid4().hex[:10]}@example.com")
+    ids = {}
+    for name, key_type in (
+        ("Billing worker", "SECRET"),
+        ("billing-cron", "SECRET"),
+        ("Website", "SECRET"),
+        ("Widget", "PUBLIC"),
+    ):
+        input_ = {"organizationId": organization, "name": name, "type": key_type}
+        created = graphql(server, CREATE_API_KEY, {"input": input_}, token)
+        ids[name] = created["createApiKey"]["apiKey"]["id"]
+    keys = f"/orgs/{organization}/keys"
+    page = signed_in_page(context, server, token, keys)
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(5)
+
+    # when a name is searched for, then the server's matches show, in any case, and the
+    # address keeps the search through a reload
+    page.get_by_label("Search").fill("BILLING")
+    expect(rows).to_have_count(2)
+    expect(page.get_by_text("2 keys match")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"\?search=BILLING$"))
+    page.reload()
+    expect(page.get_by_label("Search")).to_have_value("BILLING")
+    expect(rows).to_have_count(2)
+    # with a type too, nothing matches; Clear filters shows every key again
+    page.get_by_label("Type").select_option(label="Public")
+    expect(page.get_by_role("heading", name="No keys match")).to_be_visible()
+    page.get_by_role("button", name="Clear filters").click()
+    expect(rows).to_have_count(5)
+    expect(page.get_by_label("Search")).to_be_focused()
+    page.get_by_label("Type").select_option(label="Public")
+    expect(rows).to_have_count(2)  # the Default API Key and Widget
+    page.get_by_label("Type").select_option(label="All")
+    page.get_by_label("Status").select_option(label="Rolled")
+    expect(page.get_by_role("heading", name="No keys match")).to_be_visible()
+    page.get_by_label("Status").select_option(label="All")
+    expect(rows).to_have_count(5)
+
+    # Copy says "Copied" in its own place: the row does not move, and the token is copied
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    widget = rows.filter(has_text="Widget")
+    before = widget.bounding_box()
+    copy = widget.get_by_role("button", name="Copy token of Widget")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert widget.bounding_box() == before
+    token_text = widget.locator("[data-token]").inner_text()
+    assert page.evaluate("navigator.clipboard.readText()") == token_text
+
+    # when a key is renamed from its "…" menu, then the row says so and focus is back on "…"
+    page.get_by_role("button", name="Actions for Website").click()
+    page.get_by_role("menuitem", name="Rename").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Name")).to_be_focused()
+    dialog.get_by_label("Name").fill("Marketing site")
+    dialog.get_by_role("button", name="Rename API key").click()
+    renamed = page.get_by_role("status").filter(has_text="Renamed to “Marketing site”")
+    expect(renamed).to_be_visible()
+    more = page.get_by_role("button", name="Actions for Marketing site")
+    expect(more).to_be_focused()
+
+    # a key's page has its own address: a reload keeps it, and the back button returns
+    page.get_by_role("link", name="Marketing site").click()
+    expect(page).to_have_url(f"{server}{keys}/{ids['Website']}")
+    expect(page.get_by_role("heading", name="Marketing site")).to_be_focused()
+    page.reload()
+    expect(page.get_by_role("heading", name="Marketing site")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(f"{server}{keys}")
+    expect(rows).to_have_count(5)
+    page.go_forward()
+    expect(page.get_by_role("heading", name="Marketing site")).to_be_visible()
+    screenshot(page, "11-key-page")
+
+    # deleting from the key's page goes back to the list, which says so
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete API key").click()
+    expect(page).to_have_url(f"{server}{keys}")
+    expect(page.get_by_role("status").filter(has_text="was deleted")).to_be_visible()
+    expect(rows).to_have_count(4)
+    # an address naming a key that is gone says so
+    page.goto(f"{server}{keys}/{ids['Website']}")
+    expect(page.get_by_role("heading", name="API key not found")).to_be_visible()
+    assert console_errors == []
+
+
+def test_a_session_ending_mid_dialog_keeps_what_was_typed(
+    context: Any, server: str, console_errors: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given a person typing a new key's name
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    token, organization = signed_up(server, email)
+    page = signed_in_page(context, server, token, f"/orgs/{organization}/keys")
+    page.get_by_role("button", name="New API key").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Nightly export")
+    dialog.get_by_label("Expires").select_option(label="In 90 days")
+
+    # when their session ends meanwhile (signed out elsewhere) and they press Save
+    graphql(server, SIGN_OUT, token=token)
+    dialog.get_by_role("button", name="Save API key").click()
+
+    # then sign-in says so as a warning, with their email already in place
+    warning = page.locator(".warning", has_text="Your session has ended")
+    expect(warning).to_contain_text("What you typed is kept")
+    sign_in = page.get_by_role("form", name="Sign in")
+    expect(sign_in.get_by_label("Email")).to_have_value(email)
+    # a wrong password: the error shows and the stale notice goes
+    sign_in.get_by_label("Password").fill("not the password")
+    sign_in.get_by_role("button", name="Sign in").click()
+    expect(sign_in.locator('[data-error-for="form"]')).to_contain_text("incorrect")
+    expect(warning).to_have_count(0)
+    # signed in again, the dialog is back as it was, and saving it works
+    sign_in.get_by_label("Password").fill(PASSWORD)
+    sign_in.get_by_role("button", name="Sign in").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Name")).to_have_value("Nightly export")
+    expect(dialog.get_by_label("Expires")).to_have_value("90")
+    dialog.get_by_role("button", name="Save API key").click()
+    expect(dialog).to_contain_text("will not be shown again")
+    dialog.get_by_role("button", name="Done").click()
+    expect(page.locator("tbody tr", has_text="Nightly export")).to_have_count(1)
+    expect(page.get_by_role("button", name="New API key")).to_be_focused()
+    # the browser itself logs the one refused request
+    assert [e for e in console_errors if "status of 401" not in e] == []
+    assert len(console_errors) == 1
+
+
+def test_a_throttled_sign_in_says_how_long_to_wait(
+    context: Any, server: str, console_errors: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given an email whose password was guessed wrong ten times (the limit)
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    signed_up(server, email)
+    wrong = {"input": {"email": email, "password": "guess"}}
+    answers = {graphql(server, SIGN_IN, wrong)["signIn"]["__typename"] for _ in range(10)}
+    assert answers == {"InvalidCredentials"}
+    # when they try once more in the dashboard
+    page = context.new_page()
+    page.goto(server)
+    sign_in = page.get_by_role("form", name="Sign in")
+    sign_in.get_by_label("Email").fill(email)
+    sign_in.get_by_label("Password").fill(PASSWORD)
+    sign_in.get_by_role("button", name="Sign in").click()
+    # then they are told how long to wait
+    expect(sign_in.locator('[data-error-for="form"]')).to_have_text(
+        re.compile(r"Too many failed sign-ins .* Try again in 1[45] minutes\.")
+    )
     assert console_errors == []

@@ -27,7 +27,7 @@ BURSTS, BURST_SIZE = 5, 20
 
 ROLL = """
 mutation Roll($input: RollApiKeyInput!) {
-  rollApiKey(input: $input) { __typename ... on ApiKeyRolled { apiKey { id } } }
+  rollApiKey(input: $input) { __typename ... on ApiKeyRolled { token apiKey { id } } }
 }
 """
 DELETE = """
@@ -40,23 +40,28 @@ mutation Create($input: CreateApiKeyInput!) {
   createApiKey(input: $input) { __typename ... on ApiKeyCreated { token apiKey { id } } }
 }
 """
+LIST = """
+query List($id: ID) { organization(id: $id) { apiKeys(first: 100) { edges { node { id } } } } }
+"""
 COUNT = "query Count($id: ID) { organization(id: $id) { apiKeys(first: 1) { totalCount } } }"
 
 
-async def _keys(account: Account, count: int, now: datetime) -> list[uuid.UUID]:
-    """`count` fresh keys, made directly: the subject here is what happens to them."""
-    keys = []
-    for number in range(count):
-        key, _ = await api_key_create(
-            access=await key_manager(uuid.UUID(account.organization_id)),
+async def _keys(account: Account, count: int, now: datetime) -> list[tuple[uuid.UUID, str]]:
+    """`count` fresh keys and their tokens, made directly: the subject here is what happens to
+    them."""
+    access = await key_manager(uuid.UUID(account.organization_id))
+    made = [
+        await api_key_create(
+            access=access,
             name=f"key {number}",
             type=ApiKeyType.SECRET,
             expires_at=None,
             now=now,
             policy=KeyPolicy(),
         )
-        keys.append(key.id)
-    return keys
+        for number in range(count)
+    ]
+    return [(key.id, token) for key, token in made]
 
 
 async def _mutate(api: Api, document: str, key_id: uuid.UUID, token: str) -> str:
@@ -67,7 +72,7 @@ async def _mutate(api: Api, document: str, key_id: uuid.UUID, token: str) -> str
 async def test_racing_rolls_have_exactly_one_winner(api: Api, db: None, clock: Clock) -> None:
     # given
     account = await api.sign_up()
-    keys = await _keys(account, TRIALS, clock())
+    keys = [key_id for key_id, _ in await _keys(account, TRIALS, clock())]
 
     async def trial(key_id: uuid.UUID) -> None:
         # when
@@ -88,30 +93,36 @@ async def test_racing_rolls_have_exactly_one_winner(api: Api, db: None, clock: C
 async def test_a_roll_racing_a_delete_ends_in_a_serial_state(
     api: Api, db: None, clock: Clock
 ) -> None:
-    # given
+    # given keys in use, each with its token
     account = await api.sign_up()
     keys = await _keys(account, TRIALS // 4, clock())
+    replacements: set[str] = set()
     orders = Counter[str]()
 
-    for key_id in keys:
-        name = (await ApiKey.get(id=key_id)).name
-        # when
+    for key_id, token in keys:
+        # when a roll and a delete of it race
         rolled, deleted = await asyncio.gather(
-            _mutate(api, ROLL, key_id, account.session),
-            _mutate(api, DELETE, key_id, account.session),
+            api.query(ROLL, {"input": {"id": str(key_id)}}, token=account.session),
+            api.query(DELETE, {"input": {"id": str(key_id)}}, token=account.session),
         )
 
-        # then: the delete always finds the key; what is left is what one order leaves
-        assert deleted == "ApiKeyDeleted"
-        assert not await ApiKey.exists(id=key_id)
-        left = await ApiKey.filter(name=name).count()
-        if rolled == "ApiKeyRolled":  # roll, then delete: the replacement stays
-            assert left == 1
-        else:  # delete, then roll: nothing to roll, nothing created
-            assert rolled == "ApiKeyNotFound"
-            assert left == 0
-        orders[rolled] += 1
-    assert sum(orders.values()) == len(keys)
+        # then the delete always finds the key, and its token is refused from then on
+        assert deleted["deleteApiKey"]["__typename"] == "ApiKeyDeleted"
+        assert await api.verify(token) == {"valid": False, "code": "NOT_FOUND"}
+        result = rolled["rollApiKey"]
+        if result["__typename"] == "ApiKeyRolled":  # roll, then delete: the replacement works
+            verified = await api.verify(result["token"])
+            assert verified["valid"] is True and verified["keyId"] == result["apiKey"]["id"]
+            replacements.add(result["apiKey"]["id"])
+        else:  # delete, then roll: nothing to roll
+            assert result["__typename"] == "ApiKeyNotFound", result
+        orders[result["__typename"]] += 1
+
+    # and the organization lists its default key and the winners' replacements, nothing else:
+    # a roll that lost to the delete left no half-made key behind
+    data = await api.query(LIST, {"id": account.organization_id}, token=account.session)
+    listed = {edge["node"]["id"] for edge in data["organization"]["apiKeys"]["edges"]}
+    assert listed == {account.default_key["id"], *replacements}, orders
 
 
 async def test_concurrent_creates_lose_nothing(api: Api) -> None:

@@ -8,11 +8,14 @@ from datetime import timedelta
 
 from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, api_key_status
+from models.key_listing import KeyFilter, key_page
+from models.pagination import PageRequest
 from models.sql import is_sqlite
 from tests.harness import Clock
 from tests.jobs_support import keys_make, organization_make
 
 TICK = timedelta(microseconds=1)
+TEN = PageRequest(first=10)
 
 
 async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Clock) -> None:
@@ -35,9 +38,16 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     orm_live = {ids[k.id] for k in await ApiKey.filter(expiry.live_q(now))}
     connection = ApiKey._meta.db
     mark = "?" if is_sqlite(connection) else "$1"
-    sql = f"SELECT id FROM api_key WHERE {expiry.ended_sql(mark)}"
-    _, rows = await connection.execute_query(sql, [now])
+    select = "SELECT id FROM api_key WHERE "
+    _, rows = await connection.execute_query(select + expiry.ended_sql(mark), [now])
     raw = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
+    _, rows = await connection.execute_query(select + expiry.live_sql(mark), [now])
+    raw_live = {ids[k.id] for k in await ApiKey.filter(id__in=[row["id"] for row in rows])}
+    listed = {
+        status: {ids[row.id] for row in (await key_page(organization.id, TEN, narrow)).items}
+        for status in (ApiKeyStatus.EXPIRED, ApiKeyStatus.ACTIVE)
+        for narrow in [KeyFilter(now=now, statuses=frozenset({status}))]
+    }
     statuses = {
         ids[k.id]
         for k in await ApiKey.all()
@@ -45,4 +55,5 @@ async def test_every_form_of_the_rule_agrees_at_the_boundary(db: None, clock: Cl
     }
     # then they agree, and a credential stops working at its instant, not a moment later
     assert python == orm_ended == raw == statuses == {"before", "at"}
-    assert orm_live == {"after", "never"}
+    assert orm_live == raw_live == {"after", "never"}
+    assert listed == {ApiKeyStatus.EXPIRED: {"before", "at"}, ApiKeyStatus.ACTIVE: orm_live}

@@ -37,7 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = int(os.environ.get("FUZZ_OPERATIONS", "2000"))
 SIGN_UP = """
 mutation SignUp($input: SignUpInput!) {
-  signUp(input: $input) { ... on SignedIn { sessionToken user { organizations { id } } } }
+  signUp(input: $input) {
+    ... on SignedIn { sessionToken user { organizations { edges { node { id } } } } }
+  }
 }
 """
 CREATE_KEY = """
@@ -80,7 +82,7 @@ class Server:
         email = f"fuzz-{uuid.uuid4().hex[:10]}@example.com"
         data = self.post(SIGN_UP, {"input": {"email": email, "password": PASSWORD}})
         result = data["signUp"]
-        return result["sessionToken"], result["user"]["organizations"][0]["id"]
+        return result["sessionToken"], result["user"]["organizations"]["edges"][0]["node"]["id"]
 
 
 @pytest.fixture(scope="module")

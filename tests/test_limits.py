@@ -20,21 +20,24 @@ from settings import Settings
 from tests.harness import PASSWORD, Api
 from web.graphql_view import MAX_QUERY_CHARS
 
-SIGN_UP_HEAD = "signUp(input: $input) { __typename ... on SignedIn { user { organizations { "
+SIGN_UP_HEAD = (
+    "signUp(input: $input) { __typename ... on SignedIn { user { organizations { edges { node { "
+)
 SIGN_UP_KEYS = "apiKeys { edges { node { "
 
 
 def nested_sign_up(depth: int) -> str:
     """A signUp whose deepest field sits at `depth` (root fields are at depth 0)."""
     inner = "id"
-    for _ in range(depth - 6):  # signUp, user, organizations, apiKeys, edges, node: 0 … 5
+    # signUp, user, organizations, edges, node, apiKeys, edges, node: 0 … 7
+    for _ in range(depth - 8):
         inner = f"replacedBy {{ {inner} }}"
     return (
         "mutation SignUp($input: SignUpInput!) { "
         + SIGN_UP_HEAD
         + SIGN_UP_KEYS
         + inner
-        + " } } } } } } } }"
+        + " } } } } } } } } } }"
     )
 
 
@@ -189,9 +192,10 @@ async def test_mutations_over_get_are_refused(api: Api, client: TestClient[Any, 
         "/graphql", params={"query": document, "variables": json.dumps(variables)}
     )
     # then
-    assert response.status == 400
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST"
     assert (await response.json())["errors"][0]["message"] == (
-        "mutations are not allowed when using GET"
+        "Mutations are sent as POST, never GET."
     )
     await assert_no_resolver_ran(api, variables)
 
@@ -271,7 +275,7 @@ async def test_production_mode_hides_suggestions_and_introspection(
     _, introspection = await api.raw("{ __schema { types { name } } }")
     # then
     assert error["message"] == "Cannot query field 'emial' on type 'User'."
-    assert introspection["data"] is None
+    assert "data" not in introspection
     assert "introspection has been disabled" in introspection["errors"][0]["message"]
 
 

@@ -85,3 +85,40 @@ def test_dashboard_scripts_reach_only_the_public_graphql_api() -> None:
     scripts = "\n".join(p.read_text() for p in (ROOT / "static" / "dashboard").glob("*.js"))
     assert re.findall(r"fetch\(\s*\"([^\"]+)\"", scripts) == ["/graphql"]
     assert "innerHTML" not in scripts and "localStorage" not in scripts
+
+
+async def test_graphiql_page_is_in_english_and_opens_on_keywards_first_steps(
+    client: TestClient[Any, Any],
+) -> None:
+    # when
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    body = await response.text()
+    # then the page names its language, and its example explains sign-up and the Headers JSON
+    assert '<html lang="en">' in body
+    assert "Welcome to GraphiQL" not in body
+    assert "signUp(input:" in body
+    assert '{"Authorization": "Bearer <token>"}' in body
+    # and the rewritten inline script still runs under the page's policy (hashed as served)
+    policy = directives(response.headers["Content-Security-Policy"])
+    script = re.search(r"<script>(.*?)</script>", body, re.DOTALL)
+    assert script is not None
+    digest = base64.b64encode(hashlib.sha256(script[1].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy["script-src"]
+
+
+async def test_the_dashboards_deep_links_serve_the_dashboard(
+    client: TestClient[Any, Any],
+) -> None:
+    # given the dashboard's own page
+    root = await (await client.get("/")).text()
+    for path in (
+        "/orgs/3f1c0a4e-0000-4000-8000-000000000000/keys",
+        "/orgs/3f1c0a4e-0000-4000-8000-000000000000/keys/9d2b7c1e-0000-4000-8000-000000000000",
+    ):
+        # when a deep link is opened (a reload, a bookmark)
+        response = await client.get(path)
+        # then it is the same page, under the same policy; the page decides what to show
+        assert response.status == 200
+        assert await response.text() == root
+        assert directives(response.headers["Content-Security-Policy"])["script-src"] == ["'self'"]
+    assert (await client.get("/orgs/x/settings")).status == 404

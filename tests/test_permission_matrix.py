@@ -114,6 +114,17 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
         ),
     ),
+    "renameApiKey": (
+        "api key",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+        ),
+    ),
 }
 
 SUCCESSES = {
@@ -122,6 +133,7 @@ SUCCESSES = {
     "ApiKeyCreated",
     "ApiKeyRolled",
     "ApiKeyDeleted",
+    "ApiKeyRenamed",
     "SessionEnded",
     "Organization",
     "ApiKey",
@@ -148,6 +160,9 @@ DOCUMENTS = {
     ),
     "rollApiKey": "mutation Q($id: ID!) { rollApiKey(input: {id: $id}) { __typename } }",
     "deleteApiKey": "mutation Q($id: ID!) { deleteApiKey(input: {id: $id}) { __typename } }",
+    "renameApiKey": (
+        'mutation Q($id: ID!) { renameApiKey(input: {id: $id, name: "n"}) { __typename } }'
+    ),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.entities import Role
-from tests.harness import Api, Clock
+from tests.harness import Api, Clock, nodes
 from tests.support import CREATE_ORGANIZATION, ME, add_member, assert_unauthorized, unknown_token
 
 
@@ -18,7 +18,7 @@ async def test_me_is_the_signed_in_user(api: Api, clock: Clock) -> None:
     me = data["me"]
     assert (me["__typename"], me["id"], me["email"]) == ("User", account.user_id, "ada@example.com")
     assert me["createdAt"] == "2030-01-01T12:00:00Z"
-    assert [(o["name"], o["viewerRole"]) for o in me["organizations"]] == [
+    assert [(o["name"], o["viewerRole"]) for o in nodes(me["organizations"])] == [
         ("Acme", "OWNER"),
         ("Beta", "OWNER"),
     ]
@@ -32,7 +32,7 @@ async def test_me_lists_memberships_with_their_role(api: Api, db: None, clock: C
     # when
     data = await api.query(ME, token=account.session)
     # then
-    roles = {o["name"]: o["viewerRole"] for o in data["me"]["organizations"]}
+    roles = {o["name"]: o["viewerRole"] for o in nodes(data["me"]["organizations"])}
     assert roles == {"Mine": "OWNER", "Theirs": "MEMBER"}
 
 
@@ -64,4 +64,4 @@ async def test_me_never_shows_another_user(api: Api) -> None:
     data = await api.query(ME, token=bob.session)
     # then
     assert data["me"]["id"] == bob.user_id != ada.user_id
-    assert ada.organization_id not in {o["id"] for o in data["me"]["organizations"]}
+    assert ada.organization_id not in {o["id"] for o in nodes(data["me"]["organizations"])}

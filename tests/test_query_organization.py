@@ -152,7 +152,7 @@ async def test_a_hundred_is_the_largest_page(api: Api) -> None:
     assert keys["totalCount"] == 1
 
 
-@pytest.mark.parametrize("first", [0, -1, 101])
+@pytest.mark.parametrize("first", [-1, 101])
 async def test_a_page_size_out_of_range_is_bad_user_input(api: Api, first: int) -> None:
     # given
     account = await api.sign_up()

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 
 import models.api_keys
+from models.entities import ApiKey
 from tests.harness import Api, Clock
 from tests.support import ORGANIZATION_NAME, assert_unauthorized, delete, keys_of, roll
+
+ROLLERS = 8
 
 
 async def test_every_organization_gets_a_public_default_key_with_its_token(api: Api) -> None:
@@ -97,21 +100,27 @@ async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_repla
     # about to write: the worst interleaving, which timing alone rarely produces on SQLite
     account = await api.sign_up()
     key, _ = await api.create_key(account)
-    barrier = asyncio.Barrier(8)
+    barrier = asyncio.Barrier(ROLLERS)
+    unclaimed_on_arrival: list[bool] = []
     real_transaction = models.api_keys.in_transaction  # type: ignore[attr-defined]
 
     @contextlib.asynccontextmanager
     async def after_everyone(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        # Each roll arrives here past its status check, about to write. Nobody has claimed
+        # the key yet on any arrival: so no roll read it after another had written.
+        unclaimed_on_arrival.append(await ApiKey.exists(id=key["id"], rolled_at=None))
         await asyncio.wait_for(barrier.wait(), timeout=10)
         async with real_transaction(*args, **kwargs) as connection:
             yield connection
 
     monkeypatch.setattr(models.api_keys, "in_transaction", after_everyone)
     # when
-    results = await asyncio.gather(*(roll(api, account.session, key["id"]) for _ in range(8)))
-    # then the conditional update let exactly one through
+    results = await asyncio.gather(*(roll(api, account.session, key["id"]) for _ in range(ROLLERS)))
+    # then every roll got as far as its write with the key still unclaimed
+    assert unclaimed_on_arrival == [True] * ROLLERS
+    # and the conditional update let exactly one through
     names = sorted(result["__typename"] for result in results)
-    assert names == ["ApiKeyNotRollable"] * 7 + ["ApiKeyRolled"]
+    assert names == ["ApiKeyNotRollable"] * (ROLLERS - 1) + ["ApiKeyRolled"]
     keys = await keys_of(api, account.session, account.organization_id)
     assert len(keys) == 3
     [winner] = [result for result in results if result["__typename"] == "ApiKeyRolled"]

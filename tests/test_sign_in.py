@@ -3,12 +3,14 @@ answer alike."""
 
 from __future__ import annotations
 
-from tests.harness import PASSWORD, SIGN_IN, SIGN_UP, Api
+from tests.harness import PASSWORD, SIGN_IN, SIGN_UP, Api, nodes
 from tests.support import ME, assert_unauthorized, keys_of, unknown_token
 
 SIGN_IN_USER = """
 mutation SignInUser($input: SignInInput!) {
-  signIn(input: $input) { __typename ... on SignedIn { user { id organizations { id } } } }
+  signIn(input: $input) {
+    __typename ... on SignedIn { user { id organizations { edges { node { id } } } } }
+  }
 }
 """
 
@@ -38,7 +40,10 @@ async def test_sign_in_returns_the_user(api: Api) -> None:
     # then
     assert data["signIn"] == {
         "__typename": "SignedIn",
-        "user": {"id": account.user_id, "organizations": [{"id": account.organization_id}]},
+        "user": {
+            "id": account.user_id,
+            "organizations": {"edges": [{"node": {"id": account.organization_id}}]},
+        },
     }
 
 
@@ -98,5 +103,5 @@ async def test_a_session_sees_only_its_users_organizations(api: Api) -> None:
     # then the other organization does not exist for her
     assert await keys_of(api, session, ada.organization_id)
     data = await api.query(ME, token=session)
-    assert [o["id"] for o in data["me"]["organizations"]] == [ada.organization_id]
-    assert other.organization_id not in {o["id"] for o in data["me"]["organizations"]}
+    assert [o["id"] for o in nodes(data["me"]["organizations"])] == [ada.organization_id]
+    assert other.organization_id not in {o["id"] for o in nodes(data["me"]["organizations"])}

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.harness import PASSWORD, SIGN_UP, Api
+from tests.harness import PASSWORD, SIGN_UP, Api, nodes
 from tests.support import ME, assert_unauthorized, keys_of, mistyped
 
 
@@ -20,7 +20,7 @@ async def test_sign_up_creates_an_organization_with_its_default_key(api: Api) ->
     result = data["signUp"]
     assert result["__typename"] == "SignedIn"
     assert result["user"]["email"] == "Ada@Example.com"
-    [organization] = result["user"]["organizations"]
+    [organization] = nodes(result["user"]["organizations"])
     assert organization["name"] == "Acme"
     assert organization["viewerRole"] == "OWNER"
     [edge] = organization["apiKeys"]["edges"]
@@ -45,7 +45,7 @@ async def test_the_organization_name_defaults(api: Api) -> None:
     account = await api.sign_up()
     # then
     me = await api.query(ME, token=account.session)
-    assert [o["name"] for o in me["me"]["organizations"]] == ["My organization"]
+    assert [o["name"] for o in nodes(me["me"]["organizations"])] == ["My organization"]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ async def test_concurrent_sign_ups_with_one_email_make_one_account(api: Api) -> 
     assert names == ["EmailTaken", "EmailTaken", "SignedIn"]
     session = await api.sign_in("race@example.com")
     me = await api.query(ME, token=session)
-    assert len(me["me"]["organizations"]) == 1
+    assert len(nodes(me["me"]["organizations"])) == 1
 
 
 async def test_sign_up_needs_no_credential_but_refuses_a_bad_one(api: Api) -> None:
@@ -125,4 +125,4 @@ async def test_a_new_account_sees_only_its_own_organization(api: Api) -> None:
     assert [k["id"] for k in keys] == [account.default_key["id"]]
     assert account.organization_id != other.organization_id
     me = await api.query(ME, token=account.session)
-    assert [o["id"] for o in me["me"]["organizations"]] == [account.organization_id]
+    assert [o["id"] for o in nodes(me["me"]["organizations"])] == [account.organization_id]

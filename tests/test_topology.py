@@ -129,7 +129,7 @@ async def test_two_apis_and_a_worker_share_one_truth(clients: tuple[Client, Clie
         SIGN_UP, {"input": {"email": "topology@example.com", "password": PASSWORD}}
     )
     session = signed_up["sessionToken"]
-    organization_id = signed_up["user"]["organizations"][0]["id"]
+    organization_id = signed_up["user"]["organizations"]["edges"][0]["node"]["id"]
 
     async def create(through: Client) -> tuple[str, str]:
         variables = {"input": {"organizationId": organization_id, "name": "server"}}

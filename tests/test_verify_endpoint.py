@@ -76,7 +76,7 @@ async def test_a_rolled_key_verifies_with_its_grace_end(api: Api) -> None:
 
 
 BAD_REQUESTS: list[tuple[str, Any, str]] = [
-    ("not JSON", b"key=abc", "application/x-www-form-urlencoded"),
+    ("not JSON", b"key=abc", "application/json"),
     ("not UTF-8", b'{"key": "\xff"}', "application/json"),
     ("empty", b"", "application/json"),
     ("a list", b'["sk_abc"]', "application/json"),

@@ -25,6 +25,7 @@ from models.audit_log import audit_events_export
 from models.clock import as_utc
 from models.errors import Forbidden
 from web.problems import problem
+from web.rest import Operation, Reply, problems
 from web.state import NOW
 
 NDJSON = "application/x-ndjson"
@@ -110,3 +111,50 @@ async def audit_events_download(request: web.Request) -> web.StreamResponse:
     await response.write(buffer.getvalue().encode())
     await response.write_eof()
     return response
+
+
+def _moment_parameter(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "format": "date-time"},
+    }
+
+
+AUDIT_EVENTS = Operation(
+    summary="Export the audit log",
+    description="An organization's audit events, oldest first, streamed: NDJSON (the default) or "
+    "CSV (`Accept: text/csv`). Each event carries `previousHash` and `hash`, "
+    "`hash = SHA-256(previousHash ‖ canonical JSON of the event)`, so the export proves itself "
+    "complete and unaltered (the README has a ten-line check). Needs `Authorization: Bearer` "
+    "with a session of an OWNER or ADMIN, or a secret key of the organization.",
+    parameters=(
+        {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "description": "The organization's id.",
+            "schema": {"type": "string", "format": "uuid"},
+        },
+        _moment_parameter("since", "Only events at or after this instant (ISO 8601, offset)."),
+        _moment_parameter("until", "Only events before this instant (ISO 8601, offset)."),
+    ),
+    replies={
+        200: Reply(
+            "One event per line, oldest first.",
+            media_type=NDJSON,
+            schema={"type": "object", "required": ["id", "action", "previousHash", "hash"]},
+        ),
+        **problems(
+            {
+                400: "`since` or `until` is not an ISO 8601 instant with an offset.",
+                401: "No credential, or one that is unknown, ended or malformed.",
+                403: "The credential may see the organization but not its audit log.",
+                404: "No such organization, or not one the credential may see.",
+                503: "The database cannot answer now; retry after `Retry-After` seconds.",
+            }
+        ),
+    },
+)

@@ -1,40 +1,100 @@
-"""The GraphQL endpoint's HTTP side: what it refuses before any resolver runs, and the context
-each request's resolvers get.
+"""The GraphQL endpoint's HTTP side: what it refuses before any resolver runs, the media type and
+status it answers with, and the context each request's resolvers get.
 
 The view bounds the request around the document: JSON bodies only on POST (so no form or
 `text/plain` request a browser may send cross-site without a preflight), queries only on GET
-(strawberry's own rule), no batches, no WebSocket upgrades (which would bypass all of this), and a
-query text of at most `MAX_QUERY_CHARS`. Refusals are GraphQL-shaped JSON with an
-`extensions.code`.
+(a mutation over GET is 405 with `Allow: POST`), no batches, no WebSocket upgrades (which would
+bypass all of this), and a query text of at most `MAX_QUERY_CHARS`. Refusals are GraphQL-shaped
+JSON with an `extensions.code`.
+
+GraphQL over HTTP (the specification's current draft): a client that accepts
+`application/graphql-response+json` gets it, with 400 for a request error (parse, validation,
+variables, unknown operation) and 200 whenever execution started; `application/json` stays the
+default and answers 200. A request error never carries a `data` entry, whatever the media type.
 """
 
 from __future__ import annotations
 
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from aiohttp import web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
 from web.client import client_address
+from web.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate
 from web.pages import graphiql_response
-from web.request_id import request_context
+from web.request_context import request_context
 from web.state import CLOCK, NOW, PASSWORDS, POLICIES, PRINCIPAL, SETTINGS
 
 MAX_QUERY_CHARS = 15_000
+# The GET parameters an empty value leaves absent (`&operationName=` is no operation name).
+_OPTIONAL_GET_PARAMETERS = ("operationName", "variables", "extensions")
+
+MEDIA_TYPE: web.RequestKey[str] = web.RequestKey("graphql_media_type", str)
+REQUEST_ERROR: web.RequestKey[bool] = web.RequestKey("graphql_request_error", bool)
 
 
-def graphql_refusal(status: int, message: str, code: str = "BAD_REQUEST") -> web.Response:
+class Refusal(HTTPException):
+    """An HTTP refusal with headers of its own (`Allow` on a 405)."""
+
+    def __init__(self, status_code: int, reason: str, headers: dict[str, str]) -> None:
+        super().__init__(status_code, reason)
+        self.headers = headers
+
+
+def graphql_refusal(
+    status: int,
+    message: str,
+    code: str = "BAD_REQUEST",
+    *,
+    media_type: str = JSON,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     return web.json_response(
-        {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status=status,
+        content_type=media_type,
+        headers=headers,
+    )
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Whether the request failed before execution started: the document did not parse or
+    validate, its variables did not coerce, or it names no runnable operation. Such a response
+    has no `data` entry."""
+    if isinstance(result, PreExecutionError):
+        return True
+    errors: list[GraphQLError] = result.errors or []
+    return (
+        result.data is None
+        and bool(errors)
+        and all(
+            error.path is None
+            and (error.extensions or {}).get("code") != "SERVICE_UNAVAILABLE"
+            for error in errors
+        )
     )
 
 
 class GraphQLView(StrawberryView[Context, None]):
     def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
         return False
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        present = {
+            name: value
+            for name, value in params.items()
+            if not (name in _OPTIONAL_GET_PARAMETERS and value in ("", None))
+        }
+        return super().parse_query_params(present)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -53,17 +113,49 @@ class GraphQLView(StrawberryView[Context, None]):
             )
         return data
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
-            return await self.run(request=request)
+            return await super().execute_single(*args, **kwargs)
         except HTTPException as error:
-            return graphql_refusal(error.status_code, error.reason)
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                # Only a mutation (or subscription) over GET lands here: GET is for queries.
+                raise Refusal(
+                    405, "Mutations are sent as POST, never GET.", {"Allow": "POST"}
+                ) from None
+            raise
+
+    async def process_result(
+        self, request: web.Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if is_request_error(result):
+            request[REQUEST_ERROR] = True
+            response.pop("data", None)
+        return response
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        media_type = negotiate(request.headers.get("Accept"))
+        request[MEDIA_TYPE] = media_type
+        try:
+            response = await self.run(request=request)
+        except Refusal as error:
+            return graphql_refusal(
+                error.status_code, error.reason, media_type=media_type, headers=error.headers
+            )
+        except HTTPException as error:
+            return graphql_refusal(error.status_code, error.reason, media_type=media_type)
         except web.HTTPRequestEntityTooLarge:
             return graphql_refusal(
                 413,
                 f"The request body is larger than {request.client_max_size:,} bytes.",
                 code="PAYLOAD_TOO_LARGE",
+                media_type=media_type,
             )
+        if isinstance(response, web.Response) and response.content_type == JSON:
+            response.content_type = media_type
+            if media_type == GRAPHQL_RESPONSE_JSON and request.get(REQUEST_ERROR):
+                response.set_status(400)
+        return response
 
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse

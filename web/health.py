@@ -8,18 +8,39 @@ traffic until it can.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
+from typing import Literal
 
 from aiohttp import web
 from tortoise.connection import get_connection
 
 from models.database import database_unavailable
+from telemetry.database import database_error_observed
+from web.rest import Operation, Reply
+from web.shapes import describe, to_json
 
 # A readiness probe must answer before the orchestrator's own timeout (often 1 s).
 READY_TIMEOUT_SECONDS = 0.8
 
 
+@dataclass(frozen=True)
+class Liveness:
+    """The process is running."""
+
+    status: Literal["ok"] = field(metadata=describe("Always `ok`."))
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether this process can serve requests now."""
+
+    status: Literal["ready", "unavailable"] = field(
+        metadata=describe("`ready` when the database answered in time, `unavailable` if not.")
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return web.json_response(to_json(Liveness(status="ok")))
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -31,5 +52,24 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as error:
         if not database_unavailable(error):
             raise
-        return web.json_response({"status": "unavailable"}, status=503)
-    return web.json_response({"status": "ready"})
+        database_error_observed(error)
+        return web.json_response(to_json(Readiness(status="unavailable")), status=503)
+    return web.json_response(to_json(Readiness(status="ready")))
+
+
+HEALTHZ = Operation(
+    summary="Liveness",
+    description="200 as long as the process runs; never touches the database. Restart the "
+    "process when it fails.",
+    replies={200: Reply("The process is alive.", Liveness)},
+)
+
+READYZ = Operation(
+    summary="Readiness",
+    description=f"200 when the database answers a trivial query within "
+    f"{READY_TIMEOUT_SECONDS} s, 503 otherwise: stop sending traffic, do not restart.",
+    replies={
+        200: Reply("Ready.", Readiness),
+        503: Reply("The database cannot answer now.", Readiness),
+    },
+)

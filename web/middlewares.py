@@ -1,8 +1,10 @@
 """The middlewares every request passes, outermost first (`MIDDLEWARES`), and the response
 signal that hardens every answer.
 
+- `observe` (in `web/observe.py`): the request id and the HTTP metrics, around everything.
 - `refuse_credentials_in_urls`: a token in a URL ends up in proxies' logs, browser history and
   Referer headers; it is refused with 400 before anything else runs.
+- `rest_problems` (`web/rest.py`): under `/v1/`, an unknown path or method is a problem document.
 - `unavailable`: when the database cannot answer outside GraphQL's resolvers (the bearer lookup,
   `/v1/keys/verify`), a 503 with `Retry-After` instead of a crash.
 - `database_context`: each request runs inside the app's own tortoise context.
@@ -24,7 +26,10 @@ from models.access import AuthFailure, Principal, authenticate
 from models.database import database_entered, database_unavailable
 from models.tokens import TOKEN_IN_TEXT
 from schema.availability import UNAVAILABLE_MESSAGE, ServiceUnavailable
+from telemetry.database import database_error_observed
+from web.observe import observe
 from web.problems import problem
+from web.rest import rest_problems
 from web.state import CLOCK, DATABASE, NOW, PRINCIPAL, Handler
 
 log = logging.getLogger("keyward.database")
@@ -58,6 +63,7 @@ async def unavailable(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception as error:
         if not database_unavailable(error):
             raise
+        database_error_observed(error)
         log.warning("database unavailable: %s %s: %r", request.method, request.path, error)
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
         if request.path == GRAPHQL_PATH:
@@ -74,7 +80,7 @@ async def database_context(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
 
 
-def _unauthorized(reason: str) -> web.Response:
+def _unauthorized(reason: str, challenge: str = 'Bearer error="invalid_token"') -> web.Response:
     body = {
         "errors": [
             {
@@ -83,9 +89,7 @@ def _unauthorized(reason: str) -> web.Response:
             }
         ]
     }
-    return web.json_response(
-        body, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
+    return web.json_response(body, status=401, headers={"WWW-Authenticate": challenge})
 
 
 @web.middleware
@@ -99,7 +103,10 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer":
+        # No bearer credential at all: RFC 6750 §3.1 names the scheme and no error code.
+        return _unauthorized("MALFORMED", challenge="Bearer")
+    if not token:
         return _unauthorized("MALFORMED")
     principal: Principal | AuthFailure = await authenticate(token, now=now)
     if isinstance(principal, AuthFailure):
@@ -108,7 +115,14 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     return await handler(request)
 
 
-MIDDLEWARES = (refuse_credentials_in_urls, unavailable, database_context, authentication)
+MIDDLEWARES = (
+    observe,
+    refuse_credentials_in_urls,
+    rest_problems,
+    unavailable,
+    database_context,
+    authentication,
+)
 
 
 async def secure_response(request: web.Request, response: web.StreamResponse) -> None:

@@ -37,6 +37,32 @@ DASHBOARD_CSP = "; ".join(
     (*_BASE_POLICY, "script-src 'self'", "style-src 'self'", "img-src 'self'")
 )
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
+_EXAMPLE_QUERY = re.compile(r"(const EXAMPLE_QUERY = `)(.*?)(`;)", re.DOTALL)
+# What GraphiQL's editor shows on a first visit, instead of strawberry's generic welcome: how to
+# sign up here and how to send the session token (the Headers tab takes JSON).
+KEYWARD_EXAMPLE = """# keyward: sign up (or sign in) here, then send your session token.
+#
+# 1. Run this mutation (Ctrl-Enter, or the ▶ button) with your own email and password.
+#    Already have an account? signIn(input: {email: "…", password: "…"}) answers the same way.
+mutation SignUp {
+  signUp(input: {email: "ada@example.com", password: "a long passphrase"}) {
+    ... on SignedIn { sessionToken user { organizations { id name } } }
+    ... on Error { message }
+  }
+}
+#
+# 2. Open the Headers tab below the editor and paste this JSON, with the sessionToken from the
+#    answer in place of <token> (an API key's token works the same way):
+#
+#      {"Authorization": "Bearer <token>"}
+#
+# 3. Replace this text with a query of your keys, and run it:
+#
+#      query { me { organizations { name apiKeys(first: 10) {
+#        edges { node { name type status start } } } } } }
+#
+# Ctrl-Space completes names; the Docs button (top left) lists every type and field.
+"""
 
 
 @dataclass(frozen=True)
@@ -52,9 +78,11 @@ def _hash_source(text: str) -> str:
 
 @lru_cache(maxsize=2)
 def graphiql_page(html: str) -> Page:
-    """Strawberry's GraphiQL page loading its assets from keyward, and the policy it needs:
-    its inline blocks by hash, `data:` for its icon and the fonts inlined in its stylesheet."""
-    body = html.replace(UNPKG, VENDOR_ROUTE)
+    """Strawberry's GraphiQL page loading its assets from keyward, in English (`lang`), opening
+    on keyward's own first steps, and the policy it needs: its inline blocks by hash, `data:`
+    for its icon and the fonts inlined in its stylesheet."""
+    body = html.replace(UNPKG, VENDOR_ROUTE).replace("<html>", '<html lang="en">', 1)
+    body = _EXAMPLE_QUERY.sub(lambda m: m[1] + KEYWARD_EXAMPLE + m[3], body, count=1)
     inline = {"script": ["'self'"], "style": ["'self'"]}
     for match in _INLINE.finditer(body):
         inline[match[1]].append(_hash_source(match[2]))
@@ -84,7 +112,12 @@ async def dashboard(request: web.Request) -> web.FileResponse:
 
 
 def add_pages(app: web.Application) -> None:
-    """The dashboard at `/`, its assets, and the vendored GraphiQL assets."""
+    """The dashboard at `/` and at its deep links (an organization's keys, one key), its assets,
+    and the vendored GraphiQL assets."""
     app.router.add_get("/", dashboard)
+    app.router.add_get("/orgs/{organization}/keys", dashboard)
+    app.router.add_get("/orgs/{organization}/keys/{key}", dashboard)
+    app.router.add_get("/orgs/{organization}/activity", dashboard)
+    app.router.add_get("/account", dashboard)
     app.router.add_static("/static/dashboard/", STATIC / "dashboard")
     app.router.add_static(VENDOR_ROUTE, STATIC / "vendor")

@@ -11,11 +11,12 @@ from aiohttp import web
 
 from schema import build_schema
 from settings import Settings
-from web.audit_export import audit_events_download
+from web.audit_export import AUDIT_EVENTS, audit_events_download
 from web.graphql_view import GraphQLView
-from web.health import healthz, readyz
+from web.health import HEALTHZ, READYZ, healthz, readyz
 from web.pages import add_pages
-from web.verify import verify_key
+from web.rest import OPENAPI, add_rest_endpoint, openapi_json
+from web.verify import VERIFY, verify_key
 
 CORS_PATHS = frozenset({"/graphql", "/v1/keys/verify"})
 CORS_MAX_AGE_SECONDS = 600
@@ -23,12 +24,16 @@ CORS_MAX_AGE_SECONDS = 600
 
 def setup_routes(app: web.Application, settings: Settings) -> None:
     view = GraphQLView(schema=build_schema(introspection=settings.graphql_introspection))
-    app.router.add_get("/graphql", view)
+    # No HEAD: aiohttp answers it 405 with `Allow: GET,POST`, as it does PUT or DELETE.
+    app.router.add_get("/graphql", view, allow_head=False)
     app.router.add_post("/graphql", view)
-    app.router.add_post("/v1/keys/verify", verify_key)
-    app.router.add_get("/v1/organizations/{id}/audit-events", audit_events_download)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    # REST endpoints: one line each, and each is described in /openapi.json (see web/rest.py).
+    add_rest_endpoint(app, "POST", "/v1/keys/verify", verify_key, VERIFY)
+    add_rest_endpoint(app, "GET", "/v1/organizations/{id}/audit-events", audit_events_download,
+                      AUDIT_EVENTS)
+    add_rest_endpoint(app, "GET", "/healthz", healthz, HEALTHZ)
+    add_rest_endpoint(app, "GET", "/readyz", readyz, READYZ)
+    add_rest_endpoint(app, "GET", "/openapi.json", openapi_json, OPENAPI)
     add_pages(app)
     cors_setup(app, settings.cors_origins)
 

@@ -1,6 +1,8 @@
 """`POST /v1/keys/verify {"key": …}`: whether a key is good, for resource servers.
 
 Errors are RFC 9457 problem documents; a good or bad key is a 200 with `valid` and `code`. The
+body must be `application/json` (415 otherwise), so no form or `text/plain` post a browser sends
+cross-site without a preflight reaches it. The shapes below are the OpenAPI document's too. The
 optional `clientIp` is the resource server's view of its own caller: kept only when the key turns
 out to be a deleted one, to show its owner who still sends it.
 """
@@ -8,31 +10,87 @@ out to be a deleted one, to show its owner who still sends it.
 from __future__ import annotations
 
 import json
-from typing import Any
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiohttp import web
 
-from models.key_verification import Verification, api_key_verify
+from models.entities import ApiKeyType
+from models.key_verification import Verification, VerificationCode, api_key_verify
 from models.tokens import MAX_TOKEN_LENGTH
+from telemetry.verifications import verification_counted
 from web.problems import problem
+from web.rest import Operation, Reply, problems
+from web.shapes import ShapeError, describe, from_json, to_json
 from web.state import CLOCK
 
 
-def _verification_body(result: Verification) -> dict[str, Any]:
-    if not result.valid:
-        return {"valid": False, "code": result.code.value}
-    return {
-        "valid": True,
-        "code": result.code.value,
-        "keyId": str(result.key_id),
-        "organizationId": str(result.organization_id),
-        "type": result.type.value if result.type else None,
-        "name": result.name,
-        "expiresAt": None if result.expires_at is None else result.expires_at.isoformat(),
-    }
+@dataclass(frozen=True)
+class VerifyRequest:
+    """The token to check."""
+
+    key: str = field(
+        metadata=describe(
+            "The token exactly as the caller presented it (`pk_…` or `sk_…`).",
+            max_length=MAX_TOKEN_LENGTH,
+        )
+    )
+    client_ip: str | None = field(
+        default=None,
+        metadata=describe(
+            "Optional: the address of your own caller, as your server sees it. Kept only when "
+            "the key turns out to be a deleted one, to show its owner who still sends it.",
+            max_length=64,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class KeyVerification:
+    """Whether the key may be used now. Only a valid answer names the key; an invalid one
+    carries just `valid` and `code`."""
+
+    valid: bool = field(metadata=describe("True exactly when `code` is VALID."))
+    code: VerificationCode = field(
+        metadata=describe(
+            "VALID: usable now. MALFORMED: not a keyward token (wrong shape or checksum). "
+            "NOT_FOUND: never issued, or deleted. EXPIRED: past its expiration (a rolled key "
+            "after its grace period)."
+        )
+    )
+    key_id: uuid.UUID | None = field(default=None, metadata=describe("The key's id."))
+    organization_id: uuid.UUID | None = field(
+        default=None, metadata=describe("The organization the key belongs to.")
+    )
+    type: ApiKeyType | None = field(default=None, metadata=describe("PUBLIC or SECRET."))
+    name: str | None = field(default=None, metadata=describe("The key's name."))
+    expires_at: datetime | None = field(
+        default=None,
+        metadata=describe("When the key stops working (ISO 8601, UTC); null when it never does."),
+    )
+
+
+_NAMING_FIELDS = frozenset({"key_id", "organization_id", "type", "name", "expires_at"})
+
+
+def _verification_body(result: Verification) -> dict[str, object]:
+    answer = KeyVerification(
+        valid=result.valid,
+        code=result.code,
+        key_id=result.key_id,
+        organization_id=result.organization_id,
+        type=result.type,
+        name=result.name,
+        expires_at=result.expires_at,
+    )
+    return to_json(answer, omit=frozenset() if result.valid else _NAMING_FIELDS)
 
 
 async def verify_key(request: web.Request) -> web.Response:
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return problem(415, "Unsupported Media Type", "Send the body as application/json.")
     try:
         body = json.loads(await request.read())
     except web.HTTPRequestEntityTooLarge:
@@ -41,15 +99,32 @@ async def verify_key(request: web.Request) -> web.Response:
         )
     except (ValueError, UnicodeDecodeError):
         return problem(400, "Bad Request", "The body must be a JSON object.")
-    key = body.get("key") if isinstance(body, dict) else None
-    if not isinstance(key, str):
-        return problem(400, "Bad Request", 'The body needs a string "key".')
-    if len(key) > MAX_TOKEN_LENGTH:
-        return problem(400, "Bad Request", f'"key" is longer than {MAX_TOKEN_LENGTH} characters.')
-    client_ip = body.get("clientIp")
-    if client_ip is not None and (not isinstance(client_ip, str) or len(client_ip) > 64):
-        return problem(400, "Bad Request", '"clientIp" must be a string of at most 64 characters.')
+    try:
+        asked = from_json(VerifyRequest, body)
+    except ShapeError as error:
+        return problem(400, "Bad Request", str(error))
     result = await api_key_verify(
-        token=key, now=request.app[CLOCK](), client_address=client_ip or None
+        token=asked.key, now=request.app[CLOCK](), client_address=asked.client_ip or None
     )
+    verification_counted(result, asked.key)
     return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})
+
+
+VERIFY = Operation(
+    summary="Verify an API key",
+    description="Whether a key is usable now, for resource servers: call it on every request "
+    "your API serves. Needs no credential; the key itself is the question. A 503 means "
+    '"cannot tell now": fail closed, or retry once.',
+    request=VerifyRequest,
+    replies={
+        200: Reply("The verdict, for a good or a bad key alike.", KeyVerification),
+        **problems(
+            {
+                400: "The body is not JSON, has no string `key`, or `key` is too long.",
+                413: "The body is larger than the server accepts.",
+                415: "The body is not `application/json`.",
+                503: "The database cannot answer now; retry after `Retry-After` seconds.",
+            }
+        ),
+    },
+)

@@ -8,21 +8,65 @@ from schema.mutations.create_api_key import create_api_key
 from schema.mutations.create_organization import create_organization
 from schema.mutations.delete_api_key import delete_api_key
 from schema.mutations.end_session import end_session
+from schema.mutations.rename_api_key import rename_api_key
 from schema.mutations.roll_api_key import roll_api_key
 from schema.mutations.sign_in import sign_in
 from schema.mutations.sign_out import sign_out
 from schema.mutations.sign_up import sign_up
 
 
-@strawberry.type
+@strawberry.type(
+    description="Every change: send mutations as POST with an application/json body. "
+    "Expected failures are members of each result union that implement `Error`."
+)
 class Mutation:
-    sign_up = strawberry.mutation(resolver=sign_up)
-    sign_in = strawberry.mutation(resolver=sign_in)
-    sign_out = strawberry.mutation(resolver=sign_out, description="Ends this session at once.")
-    end_session = strawberry.mutation(
-        resolver=end_session, description="Ends one of your sessions at once."
+    sign_up = strawberry.mutation(
+        resolver=sign_up,
+        description="Create a user, their first organization (they are its OWNER) with its "
+        "public Default API Key, and a session. Needs no credential. EmailTaken: an account "
+        "with this email exists; InvalidInput: a bad email, password or organization name.",
     )
-    create_organization = strawberry.mutation(resolver=create_organization)
-    create_api_key = strawberry.mutation(resolver=create_api_key)
-    roll_api_key = strawberry.mutation(resolver=roll_api_key)
-    delete_api_key = strawberry.mutation(resolver=delete_api_key)
+    sign_in = strawberry.mutation(
+        resolver=sign_in,
+        description="Start a session with an email and password. Needs no credential. "
+        "InvalidCredentials: the email or password is wrong (the same answer for both); "
+        "TooManyAttempts: too many failures for this email or client address lately.",
+    )
+    sign_out = strawberry.mutation(
+        resolver=sign_out,
+        description="End the session this request uses, at once; true when it ended. Needs a "
+        "session (an API key gets FORBIDDEN).",
+    )
+    end_session = strawberry.mutation(
+        resolver=end_session,
+        description="End one of the signed-in user's sessions (see `sessions`), at once. Needs "
+        "a session. SessionNotFound: no such session of this user.",
+    )
+    create_organization = strawberry.mutation(
+        resolver=create_organization,
+        description="Create an organization with its public Default API Key; the caller "
+        "becomes its OWNER. Needs a session. InvalidInput: a bad name.",
+    )
+    create_api_key = strawberry.mutation(
+        resolver=create_api_key,
+        description="Create a key. Needs MANAGE_KEYS in the organization (an OWNER or ADMIN, or "
+        "a secret key of it). The token is in this response only. InvalidInput: a bad name or "
+        "expiration; OrganizationNotFound: no such organization visible to the caller.",
+    )
+    roll_api_key = strawberry.mutation(
+        resolver=roll_api_key,
+        description="Replace an ACTIVE key with a new one; the old key keeps working for the "
+        "grace period, then expires. Needs MANAGE_KEYS. ApiKeyNotFound: no such key visible to "
+        "the caller; ApiKeyNotRollable: the key is already ROLLED or EXPIRED; InvalidInput: a "
+        "grace period out of range.",
+    )
+    delete_api_key = strawberry.mutation(
+        resolver=delete_api_key,
+        description="Delete a key: it is refused from the very next request. Needs MANAGE_KEYS. "
+        "ApiKeyNotFound: no such key visible to the caller.",
+    )
+    rename_api_key = strawberry.mutation(
+        resolver=rename_api_key,
+        description="Give a key a new name; its token, type and dates stay. Needs MANAGE_KEYS. "
+        "ApiKeyNotFound: no such key visible to the caller; InvalidInput: a bad name.",
+    )

@@ -16,30 +16,45 @@ from schema.errors import InvalidInput, OrganizationNotFound, invalid_field, inv
 from schema.types import ApiKey, parse_id
 
 
-@strawberry.input
+@strawberry.input(description="A new key.")
 class CreateApiKeyInput:
     organization_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Required for a user; an API key may leave it out."
+        default=None,
+        description="The organization to create it in. Required for a user; an API key may "
+        "leave it out to mean its own organization.",
     )
-    name: str
-    type: ApiKeyType = ApiKeyType.SECRET
+    name: str = strawberry.field(
+        description="A name to recognise the key by, 1 to 100 characters (need not be unique)."
+    )
+    type: ApiKeyType = strawberry.field(
+        default=ApiKeyType.SECRET, description="PUBLIC or SECRET; SECRET by default."
+    )
     expires_at: datetime | None = strawberry.field(
-        default=None, description="When the key stops working; by default it never expires."
+        default=None,
+        description="When the key stops working, in the future and with a UTC offset (ISO "
+        "8601); by default it never expires.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="The key exists and works from now on.")
 class ApiKeyCreated:
-    api_key: ApiKey
-    token: str = strawberry.field(description="Shown once: store it now.")
+    api_key: ApiKey = strawberry.field(description="The new key.")
+    token: str = strawberry.field(
+        description="The key's full token. For a SECRET key it is shown here only: store it "
+        "now; keyward keeps only its digest."
+    )
 
 
 CreateApiKeyResult = Annotated[
-    ApiKeyCreated | InvalidInput | OrganizationNotFound, strawberry.union("CreateApiKeyResult")
+    ApiKeyCreated | InvalidInput | OrganizationNotFound,
+    strawberry.union("CreateApiKeyResult", description="What createApiKey did."),
 ]
 
 
-async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyResult:
+async def create_api_key(
+    info: Info,
+    input: Annotated[CreateApiKeyInput, strawberry.argument(description="The new key.")],
+) -> CreateApiKeyResult:
     principal = info.context.require_principal()
     organization_id = None if input.organization_id is None else parse_id(input.organization_id)
     if input.organization_id is not None and organization_id is None:

@@ -14,23 +14,30 @@ from schema.errors import InvalidInput, invalid_input
 from schema.types import Organization
 
 
-@strawberry.input
+@strawberry.input(description="A new organization.")
 class CreateOrganizationInput:
-    name: str
+    name: str = strawberry.field(description="Its name, 1 to 100 characters.")
 
 
-@strawberry.type
+@strawberry.type(description="The organization exists, with the caller as its OWNER.")
 class OrganizationCreated:
-    organization: Organization
+    organization: Organization = strawberry.field(
+        description="The new organization, with its Default API Key."
+    )
 
 
 CreateOrganizationResult = Annotated[
-    OrganizationCreated | InvalidInput, strawberry.union("CreateOrganizationResult")
+    OrganizationCreated | InvalidInput, strawberry.union(
+        "CreateOrganizationResult", description="What createOrganization did."
+    )
 ]
 
 
 async def create_organization(
-    info: Info, input: CreateOrganizationInput
+    info: Info,
+    input: Annotated[
+        CreateOrganizationInput, strawberry.argument(description="The new organization.")
+    ],
 ) -> CreateOrganizationResult:
     principal = info.context.require_user()
     try:

@@ -14,22 +14,26 @@ from schema.errors import ApiKeyNotFound
 from schema.types import parse_id
 
 
-@strawberry.input
+@strawberry.input(description="The key to delete.")
 class DeleteApiKeyInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The key's id.")
 
 
-@strawberry.type
+@strawberry.type(description="The key is gone: refused from the very next request.")
 class ApiKeyDeleted:
-    deleted_api_key_id: strawberry.ID
+    deleted_api_key_id: strawberry.ID = strawberry.field(description="The deleted key's id.")
 
 
 DeleteApiKeyResult = Annotated[
-    ApiKeyDeleted | ApiKeyNotFound, strawberry.union("DeleteApiKeyResult")
+    ApiKeyDeleted | ApiKeyNotFound,
+    strawberry.union("DeleteApiKeyResult", description="What deleteApiKey did."),
 ]
 
 
-async def delete_api_key(info: Info, input: DeleteApiKeyInput) -> DeleteApiKeyResult:
+async def delete_api_key(
+    info: Info,
+    input: Annotated[DeleteApiKeyInput, strawberry.argument(description="The key.")],
+) -> DeleteApiKeyResult:
     principal = info.context.require_principal()
     key_id = parse_id(input.id)
     found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)

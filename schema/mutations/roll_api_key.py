@@ -14,9 +14,9 @@ from schema.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, inval
 from schema.types import ApiKey, parse_id
 
 
-@strawberry.input
+@strawberry.input(description="The key to roll, and for how long it keeps working.")
 class RollApiKeyInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The ACTIVE key to replace.")
     grace_period_seconds: int | None = strawberry.field(
         default=None,
         description="How long the old key keeps working, in seconds: from 0 to the "
@@ -25,7 +25,7 @@ class RollApiKeyInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The key is replaced; the old one works until its grace ends.")
 class ApiKeyRolled:
     api_key: ApiKey = strawberry.field(description="The replacement.")
     token: str = strawberry.field(description="The replacement's token, shown once.")
@@ -34,11 +34,14 @@ class ApiKeyRolled:
 
 RollApiKeyResult = Annotated[
     ApiKeyRolled | ApiKeyNotFound | ApiKeyNotRollable | InvalidInput,
-    strawberry.union("RollApiKeyResult"),
+    strawberry.union("RollApiKeyResult", description="What rollApiKey did."),
 ]
 
 
-async def roll_api_key(info: Info, input: RollApiKeyInput) -> RollApiKeyResult:
+async def roll_api_key(
+    info: Info,
+    input: Annotated[RollApiKeyInput, strawberry.argument(description="The key and its grace.")],
+) -> RollApiKeyResult:
     principal = info.context.require_principal()
     key_id = parse_id(input.id)
     found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)

@@ -11,15 +11,20 @@ from models.sign_in_attempts import TooManyAttempts, user_sign_in_limited
 from schema.context import Info
 from schema.errors import Error, InvalidCredentials
 from schema.mutations.signed_in import SignedIn, signed_in
+from telemetry.metrics import sign_in_failed
 
 
-@strawberry.input
+@strawberry.input(description="The credentials of an account.")
 class SignInInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The account's email.")
+    password: str = strawberry.field(description="The account's password.")
 
 
-@strawberry.type(name="TooManyAttempts")
+@strawberry.type(
+    name="TooManyAttempts",
+    description="Too many failed sign-ins for this email or from this client address within "
+    "SIGN_IN_WINDOW_SECONDS: refused, even with the right password, until the window passes.",
+)
 class TooManyAttemptsError(Error):
     retry_after_seconds: int = strawberry.field(
         description="Seconds until this email and address may try again."
@@ -27,11 +32,15 @@ class TooManyAttemptsError(Error):
 
 
 SignInResult = Annotated[
-    SignedIn | InvalidCredentials | TooManyAttemptsError, strawberry.union("SignInResult")
+    SignedIn | InvalidCredentials | TooManyAttemptsError,
+    strawberry.union("SignInResult", description="What signIn did."),
 ]
 
 
-async def sign_in(info: Info, input: SignInInput) -> SignInResult:
+async def sign_in(
+    info: Info,
+    input: Annotated[SignInInput, strawberry.argument(description="The credentials.")],
+) -> SignInResult:
     context = info.context
     try:
         result = await user_sign_in_limited(
@@ -44,8 +53,10 @@ async def sign_in(info: Info, input: SignInInput) -> SignInResult:
             context=context.request,
         )
     except errors.InvalidCredentials as error:
+        sign_in_failed("invalid_credentials")
         return InvalidCredentials(message=error.message)
     except TooManyAttempts as error:
+        sign_in_failed("too_many_attempts")
         return TooManyAttemptsError(
             message=error.message, retry_after_seconds=error.retry_after_seconds
         )

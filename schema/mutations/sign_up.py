@@ -13,19 +13,31 @@ from schema.errors import EmailTaken, InvalidInput, invalid_input
 from schema.mutations.signed_in import SignedIn, signed_in
 
 
-@strawberry.input
+@strawberry.input(description="A new account.")
 class SignUpInput:
-    email: str
-    password: str
+    email: str = strawberry.field(
+        description="The email to sign in with (at most 254 characters); one account each."
+    )
+    password: str = strawberry.field(
+        description="8 to 1,024 characters; stored only as an argon2id hash."
+    )
     organization_name: str | None = strawberry.field(
-        default=None, description='Defaults to "My organization".'
+        default=None,
+        description='The first organization\'s name, 1 to 100 characters; by default '
+        '"My organization".',
     )
 
 
-SignUpResult = Annotated[SignedIn | EmailTaken | InvalidInput, strawberry.union("SignUpResult")]
+SignUpResult = Annotated[
+    SignedIn | EmailTaken | InvalidInput,
+    strawberry.union("SignUpResult", description="What signUp did."),
+]
 
 
-async def sign_up(info: Info, input: SignUpInput) -> SignUpResult:
+async def sign_up(
+    info: Info,
+    input: Annotated[SignUpInput, strawberry.argument(description="The new account.")],
+) -> SignUpResult:
     context = info.context
     try:
         result = await user_sign_up(

@@ -22,12 +22,17 @@ export const session = {
   },
 };
 
-/** A failure to show to the person: `field` names the input it belongs to, when there is one. */
+/**
+ * A failure to show to the person: `field` names the input it belongs to, when there is one;
+ * `problems` lists every bad field of an InvalidInput; `retryAfterSeconds` comes with a throttle.
+ */
 export class ApiError extends Error {
-  constructor(message, { code = "ERROR", field = null } = {}) {
+  constructor(message, { code = "ERROR", field = null, problems = [], retryAfterSeconds = null } = {}) {
     super(message);
     this.code = code;
     this.field = field;
+    this.problems = problems;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -95,44 +100,68 @@ export function expect(result, typename, fields = {}) {
   throw new ApiError(result.message ?? `Unexpected answer: ${result.__typename}`, {
     code: result.__typename,
     field: result.field ?? fields[result.__typename] ?? null,
+    problems: result.problems ?? [],
+    retryAfterSeconds: result.retryAfterSeconds ?? null,
   });
 }
+
+/** Whether the viewer may do `permission` in `organization`, as the API says (not a role table). */
+export const can = (organization, permission) =>
+  (organization?.viewerPermissions ?? []).includes(permission);
 
 const KEY = `
   fragment Key on ApiKey {
     id name type status isDefault start token createdAt expiresAt rolledAt lastUsedAt
     replacedBy { id name start }
   }`;
+// What the dashboard needs to know of an organization: what the viewer may do there, and the
+// server's bounds for a roll's grace period.
+const ORGANIZATION_FIELDS = `
+  fragment Organization on Organization {
+    id name createdAt viewerPermissions rollGracePeriodSeconds maxRollGracePeriodSeconds
+  }`;
 const ERROR = "... on Error { message }";
-const ERRORS = `${ERROR} ... on InvalidInput { field }`;
-const VIEWER = "user { id email organizations { id name viewerRole } }";
+const ERRORS = `${ERROR} ... on InvalidInput { field problems { field message } }`;
+const VIEWER = "user { id email organizations(first: 100) { edges { node { ...Organization } } } }";
 
-export const ME = `query Me { me { id email organizations { id name viewerRole } } }`;
+export const ME = `query Me {
+  me { id email organizations(first: 100) { edges { node { ...Organization } } } }
+} ${ORGANIZATION_FIELDS}`;
 
-export const KEYS = `query Keys($id: ID!, $after: String) {
+export const KEYS = `query Keys(
+  $id: ID!, $after: String, $search: String, $types: [ApiKeyType!], $statuses: [ApiKeyStatus!]
+) {
   organization(id: $id) {
-    id name viewerRole rollGracePeriodSeconds
-    apiKeys(first: 50, after: $after) {
+    ...Organization
+    apiKeys(first: 50, after: $after, search: $search, types: $types, statuses: $statuses) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { ...Key } }
     }
   }
-} ${KEY}`;
+} ${KEY} ${ORGANIZATION_FIELDS}`;
+
+export const KEY_PAGE = `query KeyPage($organizationId: ID!, $id: ID!) {
+  organization(id: $organizationId) { ...Organization }
+  apiKey(id: $id) { ...Key }
+} ${KEY} ${ORGANIZATION_FIELDS}`;
 
 export const SIGN_UP = `mutation SignUp($input: SignUpInput!) {
   signUp(input: $input) { __typename ... on SignedIn { sessionToken ${VIEWER} } ${ERRORS} }
-}`;
+} ${ORGANIZATION_FIELDS}`;
 
 export const SIGN_IN = `mutation SignIn($input: SignInInput!) {
-  signIn(input: $input) { __typename ... on SignedIn { sessionToken ${VIEWER} } ${ERROR} }
-}`;
+  signIn(input: $input) {
+    __typename ... on SignedIn { sessionToken ${VIEWER} }
+    ... on TooManyAttempts { retryAfterSeconds } ${ERROR}
+  }
+} ${ORGANIZATION_FIELDS}`;
 
 export const SIGN_OUT = `mutation SignOut { signOut }`;
 
 export const CREATE_ORGANIZATION = `mutation CreateOrganization($input: CreateOrganizationInput!) {
   createOrganization(input: $input) {
-    __typename ... on OrganizationCreated { organization { id name viewerRole } } ${ERRORS}
+    __typename ... on OrganizationCreated { organization { ...Organization } } ${ERRORS}
   }
-}`;
+} ${ORGANIZATION_FIELDS}`;
 
 export const CREATE_API_KEY = `mutation CreateApiKey($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {
@@ -151,3 +180,7 @@ export const ROLL_API_KEY = `mutation RollApiKey($input: RollApiKeyInput!) {
 export const DELETE_API_KEY = `mutation DeleteApiKey($input: DeleteApiKeyInput!) {
   deleteApiKey(input: $input) { __typename ... on ApiKeyDeleted { deletedApiKeyId } ${ERROR} }
 }`;
+
+export const RENAME_API_KEY = `mutation RenameApiKey($input: RenameApiKeyInput!) {
+  renameApiKey(input: $input) { __typename ... on ApiKeyRenamed { apiKey { ...Key } } ${ERRORS} }
+} ${KEY}`;

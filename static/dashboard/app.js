@@ -2,6 +2,7 @@
 // Plain modern JavaScript modules, no framework and no build step: see the README.
 
 import {
+  ApiError,
   CREATE_ORGANIZATION,
   ME,
   SIGN_IN,
@@ -13,19 +14,49 @@ import {
   session,
 } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { field, formError, h, onSubmit } from "./dom.js";
+import { duration, field, formError, h, onSubmit } from "./dom.js";
+import { showKey } from "./key_page.js";
 import { showKeys } from "./keys.js";
+import { currentRoute, keysPath, linkTo, navigate, onRoute } from "./router.js";
+import { ACCOUNT_PATH, activityPath } from "./router.js";
 import { showAccount } from "./account.js";
 import { showActivity } from "./activity.js";
 
 const root = document.getElementById("app");
 
+// A session that ends while a dialog is open keeps the dialog and all that was typed in it: it
+// steps aside for sign-in and comes back, as it was, once the same person has signed in again.
+let suspended = null; // { email, dialogs }
+
 onSessionEnded((notice) => {
-  for (const dialog of document.querySelectorAll("dialog")) dialog.close();
-  showAuth({ notice });
+  const dialogs = [...document.querySelectorAll("dialog[open]")];
+  for (const dialog of dialogs) {
+    dialog.dataset.suspended = "true";
+    dialog.close();
+  }
+  const kept = dialogs.length > 0;
+  suspended = kept ? { email: state.user?.email, dialogs } : null;
+  showAuth({
+    notice: kept ? `${notice} What you typed is kept: it comes back once you have.` : notice,
+    warning: true,
+    email: state.user?.email ?? "",
+  });
 });
 
+function resumeDialogs(user) {
+  const resumed = suspended?.email === user.email ? suspended.dialogs : [];
+  suspended = null;
+  for (const dialog of resumed) {
+    delete dialog.dataset.suspended;
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector("[data-error-for=form]")?.replaceChildren();
+    dialog.querySelector("form input, form select, button")?.focus();
+  }
+}
+
 async function boot() {
+  onRoute(showRoute);
   if (!session.token()) return showAuth();
   root.replaceChildren(h("p", { class: "loading" }, "Loading…"));
   try {
@@ -42,7 +73,7 @@ async function boot() {
         "div",
         { class: "card center" },
         h("p", { class: "error", role: "alert" }, error.message),
-        h("button", { type: "button", class: "primary", onclick: boot }, "Try again"),
+        h("button", { type: "button", class: "primary", onclick: () => location.reload() }, "Try again"),
       ),
     );
   }
@@ -50,27 +81,39 @@ async function boot() {
 
 // -- signing in and up --
 
-function showAuth({ notice = null, mode = "signIn" } = {}) {
+function showAuth({ notice = null, warning = false, mode = "signIn", email = "" } = {}) {
+  const noticeElement =
+    notice && h("p", { class: warning ? "warning" : "notice", role: "status" }, notice);
+  // a notice is about what happened before: it goes once the person does something new
+  const dropNotice = () => noticeElement?.remove();
   const signIn = onSubmit(
     h(
       "form",
-      { method: "post", "aria-label": "Sign in" },
-      field({ label: "Email", name: "email", input: emailInput("username") }),
+      { method: "post", "aria-label": "Sign in", onsubmit: dropNotice },
+      field({ label: "Email", name: "email", input: emailInput("username", email) }),
       field({ label: "Password", name: "password", input: passwordInput("current-password") }),
       h("button", { type: "submit", class: "primary wide" }, "Sign in"),
       formError(),
     ),
     async (data) => {
       const input = { email: data.get("email"), password: data.get("password") };
-      const result = expect((await graphql(SIGN_IN, { input })).signIn, "SignedIn");
-      session.start(result.sessionToken);
-      enter(result.user);
+      const result = (await graphql(SIGN_IN, { input })).signIn;
+      if (result.__typename === "TooManyAttempts") {
+        throw new ApiError(
+          `Too many failed sign-ins for this email or network. Try again in ${waitWords(result.retryAfterSeconds)}.`,
+          { code: "TooManyAttempts" },
+        );
+      }
+      const signedIn = expect(result, "SignedIn");
+      session.start(signedIn.sessionToken);
+      await enter(signedIn.user);
+      resumeDialogs(signedIn.user);
     },
   );
   const signUp = onSubmit(
     h(
       "form",
-      { method: "post", "aria-label": "Create account" },
+      { method: "post", "aria-label": "Create account", onsubmit: dropNotice },
       field({ label: "Email", name: "email", input: emailInput("username") }),
       field({
         label: "Password",
@@ -82,7 +125,8 @@ function showAuth({ notice = null, mode = "signIn" } = {}) {
         label: "Organization name",
         name: "organizationName",
         hint: "Optional. You can create more organizations later.",
-        input: h("input", { type: "text", maxlength: 100, placeholder: "My organization" }),
+        input: h("input", { type: "text", placeholder: "My organization" }),
+        maxLength: 100,
       }),
       h("button", { type: "submit", class: "primary wide" }, "Create account"),
       formError(),
@@ -95,7 +139,8 @@ function showAuth({ notice = null, mode = "signIn" } = {}) {
         EmailTaken: "email",
       });
       session.start(result.sessionToken);
-      enter(result.user);
+      suspended = null;
+      await enter(result.user);
     },
   );
   const tabs = h("div", { class: "tabs", role: "tablist" });
@@ -123,12 +168,12 @@ function showAuth({ notice = null, mode = "signIn" } = {}) {
     h(
       "main",
       { class: "auth" },
-      h("div", { class: "brand big" }, logo(), "keyward"),
+      h("h1", { class: "brand big" }, logo(), "keyward"),
       h("p", { class: "lead" }, "API keys for your organization: public, secret, rolled, revoked."),
       h(
         "div",
         { class: "card" },
-        notice && h("p", { class: "notice", role: "status" }, notice),
+        noticeElement,
         tabs,
         signIn,
         signUp,
@@ -138,8 +183,16 @@ function showAuth({ notice = null, mode = "signIn" } = {}) {
   select(mode);
 }
 
-const emailInput = (autocomplete) =>
-  h("input", { type: "email", required: true, autocomplete, maxlength: 254 });
+const emailInput = (autocomplete, value = "") =>
+  h("input", { type: "email", required: true, autocomplete, maxlength: 254, value });
+
+/** "15 minutes", "1 minute", "40 seconds": how long a throttled sign-in waits. */
+function waitWords(seconds) {
+  if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+  return duration(Math.ceil(seconds / 3600) * 3600);
+}
 const passwordInput = (autocomplete) =>
   h("input", { type: "password", required: true, autocomplete });
 const logo = () =>
@@ -149,24 +202,59 @@ const logo = () =>
 
 let state = { user: null, organizations: [] };
 
+/** Signed in as `user`: show the organization and page the address names, else a default. */
 function enter(user) {
-  state = { user, organizations: [...user.organizations] };
+  state = { user, organizations: user.organizations.edges.map((edge) => edge.node) };
+  const route = currentRoute();
+  const named = state.organizations.find((o) => o.id === route.organizationId);
+  if (named || route.page === "account") return showRoute(route);
   const stored = session.organizationId();
   const current = state.organizations.find((o) => o.id === stored) ?? state.organizations[0];
-  render(current);
+  if (!current) return render(null, route);
+  return navigate(keysPath(current.id), { replace: true });
 }
 
-function render(current) {
+function showRoute(route) {
+  if (!state.user || !session.token()) return undefined;
+  if (route.page === "account") {
+    const stored = state.organizations.find((o) => o.id === session.organizationId());
+    return render(stored ?? state.organizations[0] ?? null, route);
+  }
+  const current = state.organizations.find((o) => o.id === route.organizationId);
+  if (!current && state.organizations.length) {
+    return navigate(keysPath(state.organizations[0].id), { replace: true });
+  }
+  return render(current, route);
+}
+
+/** The switcher's label for an organization: its name, and when two share it, its start date. */
+function organizationLabel(organization) {
+  const twins = state.organizations.filter((o) => o.name === organization.name);
+  if (twins.length < 2) return organization.name;
+  const created = new Date(organization.createdAt).toLocaleDateString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+  });
+  const sameDay = twins.filter(
+    (o) => new Date(o.createdAt).toDateString() === new Date(organization.createdAt).toDateString(),
+  );
+  const id = sameDay.length > 1 ? `, ${organization.id.slice(0, 8)}` : "";
+  return `${organization.name} (created ${created}${id})`;
+}
+
+function render(current, route) {
   if (current) session.chooseOrganization(current.id);
+  document.title = current ? `API keys · ${current.name} · keyward` : "keyward";
   const switcher = h(
     "select",
     {
       id: "organization",
-      onchange: (event) => {
-        render(state.organizations.find((o) => o.id === event.target.value));
-      },
+      onchange: (event) => navigate(keysPath(event.target.value)),
     },
-    state.organizations.map((o) => h("option", { value: o.id, selected: o === current }, o.name)),
+    state.organizations.map((o) =>
+      h("option", { value: o.id, selected: o === current }, organizationLabel(o)),
+    ),
   );
   const signOutError = h("span", { class: "error", role: "alert" });
   const main = h("main", { class: "content", id: "main" });
@@ -205,39 +293,39 @@ function render(current) {
         "nav",
         { class: "sidebar", "aria-label": "Organization settings" },
         h("p", { class: "section" }, current ? current.name : "No organization"),
-        h("a", { href: "#api-keys", "aria-current": "page" }, "API keys"),
-        h("a", { href: "#activity" }, "Activity"),
-        h("a", { href: "#account" }, "Account"),
+        current &&
+          linkTo(
+            h,
+            keysPath(current.id),
+            { "aria-current": route.keyId || route.page !== "keys" ? null : "page" },
+            "API keys",
+          ),
+        current &&
+          linkTo(
+            h,
+            activityPath(current.id),
+            { "aria-current": route.page === "activity" ? "page" : null },
+            "Activity",
+          ),
+        linkTo(
+          h,
+          ACCOUNT_PATH,
+          { "aria-current": route.page === "account" ? "page" : null },
+          "Account",
+        ),
       ),
       main,
     ),
   );
-  shown = { main, current };
-  showPage();
-}
-
-// -- pages by the URL's hash: #api-keys (the default), #activity, #account --
-
-let shown = null;
-
-function showPage() {
-  if (!shown) return;
-  const { main, current } = shown;
-  const hash = location.hash || "#api-keys";
-  for (const link of root.querySelectorAll(".sidebar a")) {
-    if (link.getAttribute("href") === hash) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
-  if (hash === "#account") return showAccount(main);
+  if (route.page === "account") return showAccount(main);
   if (!current) {
     main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
-    return;
+    return undefined;
   }
-  if (hash === "#activity") return showActivity(main, current.id);
-  showKeys(main, current.id);
+  if (route.page === "activity") return showActivity(main, current.id);
+  if (route.keyId) return showKey(main, current.id, route.keyId);
+  return showKeys(main, current.id, route.params);
 }
-
-window.addEventListener("hashchange", showPage);
 
 async function signOut(errorSlot) {
   errorSlot.textContent = "";
@@ -263,9 +351,9 @@ function newOrganization() {
         input: h("input", {
           type: "text",
           required: true,
-          maxlength: 100,
           autocomplete: "organization",
         }),
+        maxLength: 100,
       }),
       h("p", { class: "hint" }, "It starts with its own public Default API Key."),
       h(
@@ -280,11 +368,11 @@ function newOrganization() {
       const result = (await graphql(CREATE_ORGANIZATION, { input })).createOrganization;
       const { organization } = expect(result, "OrganizationCreated");
       state.organizations.push(organization);
+      await navigate(keysPath(organization.id));
       dialog.close();
-      render(organization);
     },
   );
-  const dialog = openDialog("New organization", form);
+  const dialog = openDialog("New organization", form, { returnFocus: ["new-key", "main-heading"] });
 }
 
 boot();

@@ -22,19 +22,42 @@ export function h(tag, attributes = {}, ...children) {
 let nextId = 0;
 export const uniqueId = (prefix) => `${prefix}-${++nextId}`;
 
-/** A labelled input with the slot where the API's error about `field` appears. */
-export function field({ label, name, errorFor = name, hint = null, input }) {
+/**
+ * A labelled input with the slot where the API's error about `field` appears. With `maxLength`,
+ * a counter says how many characters are typed: over the limit the field is invalid and says
+ * by how much (nothing is cut silently, as an input's maxlength would).
+ */
+export function field({ label, name, errorFor = name, hint = null, input, maxLength = null }) {
   const id = uniqueId(name);
   const hintId = hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
+  const counterId = maxLength ? `${id}-counter` : null;
   input.id = id;
   input.name = name;
-  input.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
+  input.setAttribute("aria-describedby", [hintId, counterId, errorId].filter(Boolean).join(" "));
+  const counter = maxLength && h("p", { class: "counter", id: counterId });
+  if (counter) {
+    const count = () => {
+      const length = [...input.value].length;
+      const over = length - maxLength;
+      counter.textContent =
+        over > 0 ? `${length}/${maxLength}: ${over} too many` : `${length}/${maxLength}`;
+      counter.classList.toggle("over", over > 0);
+      input.setCustomValidity(
+        over > 0 ? `At most ${maxLength} characters: remove ${over}.` : "",
+      );
+      if (over > 0) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    };
+    input.addEventListener("input", count);
+    count();
+  }
   return h(
     "div",
     { class: "field" },
     h("label", { for: id }, label),
     input,
+    counter,
     hint && h("p", { class: "hint", id: hintId }, hint),
     h("p", { class: "error", id: errorId, "data-error-for": errorFor, role: "alert" }),
   );
@@ -42,21 +65,32 @@ export function field({ label, name, errorFor = name, hint = null, input }) {
 
 export function clearErrors(form) {
   for (const slot of form.querySelectorAll(".error")) slot.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]"))
-    input.removeAttribute("aria-invalid");
+  for (const input of form.querySelectorAll("[aria-invalid]")) {
+    if (input.validity?.valid !== false) input.removeAttribute("aria-invalid");
+  }
 }
 
-/** Put an error next to what caused it: its field when the API names one, else the form. */
+/**
+ * Put an error next to what caused it: each field the API names (InvalidInput lists every bad
+ * field), else the form. Focus goes to the first field marked.
+ */
 export function showError(form, error) {
-  const slot =
-    (error.field && form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`)) ||
-    form.querySelector('[data-error-for="form"]');
-  slot.textContent = error.message;
-  const input = slot.closest(".field")?.querySelector("input, select");
-  if (input) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
+  const problems = error.problems?.length
+    ? error.problems
+    : [{ field: error.field, message: error.message }];
+  let first = null;
+  for (const problem of problems) {
+    const slot =
+      (problem.field && form.querySelector(`[data-error-for="${CSS.escape(problem.field)}"]`)) ||
+      form.querySelector('[data-error-for="form"]');
+    slot.textContent = slot.textContent ? `${slot.textContent} ${problem.message}` : problem.message;
+    const input = slot.closest(".field")?.querySelector("input, select");
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      first ??= input;
+    }
   }
+  first?.focus();
 }
 
 /** The form-level error slot, placed beside the submit button. */
@@ -91,19 +125,24 @@ export function onSubmit(form, action) {
   return form;
 }
 
-/** A token with a Copy button. */
-export function tokenBox(token, { label = "Token" } = {}) {
+/** A token with a Copy button; "Copied" replaces the button's word, so nothing moves. */
+export function tokenBox(token, { label = "token" } = {}) {
   const code = h("code", { class: "token", "data-token": "" }, token);
-  const status = h("span", { class: "copied", role: "status" });
+  const status = h("span", { class: "visually-hidden", role: "status" });
+  let reset = null;
   const button = h(
     "button",
     {
       type: "button",
       class: "copy",
-      "aria-label": `Copy ${label.toLowerCase()}`,
+      "aria-label": `Copy ${label}`,
       onclick: async () => {
-        status.textContent = (await copy(token, code)) ? "Copied" : "Select it and copy";
-        setTimeout(() => {
+        const copied = await copy(token, code);
+        button.textContent = copied ? "Copied" : "Copy";
+        status.textContent = copied ? "Copied" : "Selected: press Ctrl+C to copy";
+        clearTimeout(reset);
+        reset = setTimeout(() => {
+          button.textContent = "Copy";
           status.textContent = "";
         }, 2000);
       },

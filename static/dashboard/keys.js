@@ -1,30 +1,57 @@
-// The API keys page: the table of an organization's keys, New API key, and each key's "…"
-// menu with Roll and Delete. A secret token is shown once, in its dialog, and never kept.
+// The API keys page: search and filters (answered by the server), the keys of an organization
+// as a table (cards on a phone), New API key, and each key's "…" menu. With no key at all it
+// says what keys are for and offers to create one.
 
-import { CREATE_API_KEY, DELETE_API_KEY, KEYS, ROLL_API_KEY, expect, graphql } from "./api.js";
-import { openDialog } from "./dialog.js";
-import { duration, field, formError, h, onSubmit, time, tokenBox, until } from "./dom.js";
-import { revokedBanners, showKeyDetail } from "./usage.js";
+import { KEYS, can, graphql } from "./api.js";
+import { focusByName } from "./dialog.js";
+import { h, time, tokenBox, until } from "./dom.js";
+import { deleteKey, newKey, renameKey, rollKey } from "./key_actions.js";
+import { menuButton } from "./menu.js";
+import { keyPath, keysPath, linkTo, redraw, rewrite } from "./router.js";
+import { revokedBanners } from "./usage.js";
 
-const MAX_GRACE_HOURS = 168;
-const TYPE_LABELS = { PUBLIC: "Public", SECRET: "Secret" };
-const STATUS_LABELS = { ACTIVE: "Active", ROLLED: "Rolled", EXPIRED: "Expired" };
+export const TYPE_LABELS = { PUBLIC: "Public", SECRET: "Secret" };
+export const STATUS_LABELS = { ACTIVE: "Active", ROLLED: "Rolled", EXPIRED: "Expired" };
+const SEARCH_DELAY_MS = 250;
 
-let notice = null; // shown once above the table after the next load, e.g. "… deleted"
+let carriedNotice = null; // shown once on the next keys page drawn, e.g. "… deleted"
 
-export async function showKeys(main, organizationId) {
-  const load = () => showKeys(main, organizationId);
-  if (!main.querySelector("table")) {
-    main.replaceChildren(h("p", { class: "loading" }, "Loading API keys…"));
-  }
+/** Show a notice on the next keys page drawn (the key page's Delete goes back to the list). */
+export function noticeForNextPage(text) {
+  carriedNotice = text;
+}
+
+function filtersFrom(params) {
+  return {
+    search: params.get("search") ?? "",
+    type: TYPE_LABELS[params.get("type")] ? params.get("type") : "",
+    status: STATUS_LABELS[params.get("status")] ? params.get("status") : "",
+  };
+}
+
+const variables = (organizationId, filters, after = null) => ({
+  id: organizationId,
+  after,
+  search: filters.search.trim() || null,
+  types: filters.type ? [filters.type] : null,
+  statuses: filters.status ? [filters.status] : null,
+});
+
+export async function showKeys(main, organizationId, params = new URLSearchParams()) {
+  const filters = filtersFrom(params);
+  main.replaceChildren(h("p", { class: "loading" }, "Loading API keys…"));
   let organization;
   try {
-    ({ organization } = await graphql(KEYS, { id: organizationId }));
+    ({ organization } = await graphql(KEYS, variables(organizationId, filters)));
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") return;
     main.replaceChildren(
       h("p", { class: "error", role: "alert" }, `The keys did not load: ${error.message}`),
-      h("button", { type: "button", onclick: load }, "Try again"),
+      h(
+        "button",
+        { type: "button", onclick: () => showKeys(main, organizationId, params) },
+        "Try again",
+      ),
     );
     return;
   }
@@ -32,124 +59,287 @@ export async function showKeys(main, organizationId) {
     main.replaceChildren(h("p", { class: "error" }, "This organization is not available to you."));
     return;
   }
-  const page = { organization, keys: organization.apiKeys.edges.map((e) => e.node), load };
-  page.pageInfo = organization.apiKeys.pageInfo;
-  const canManage = organization.viewerRole === "OWNER" || organization.viewerRole === "ADMIN";
-  const table = h(
-    "table",
-    { class: "keys" },
-    h("caption", { class: "visually-hidden" }, `API keys of ${organization.name}`),
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        ["Name", "Type", "Token", "Status", "Created", "Expires", "Last used"].map((title) =>
-          h("th", { scope: "col" }, title),
-        ),
-        h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
-      ),
-    ),
+  const canManage = can(organization, "MANAGE_KEYS");
+  const results = h("div", { class: "results" });
+  const noticeSlot = h("div", {});
+  const page = {
+    organization,
+    notice: carriedNotice,
+    filters,
+    async load() {
+      // a dialog that outlived its page (resumed after signing in again) redraws the current one
+      if (!results.isConnected) return redraw();
+      const answer = await graphql(KEYS, variables(organizationId, page.filters));
+      if (!answer.organization) return;
+      page.organization = answer.organization;
+      drawResults(page, results, noticeSlot, canManage, answer.organization.apiKeys);
+    },
+    afterDelete: () => page.load(),
+  };
+  carriedNotice = null;
+  const newKeyButton = h(
+    "button",
+    { type: "button", class: "primary", "data-focus": "new-key", onclick: () => newKey(page) },
+    "New API key",
   );
+  const parts = [
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        {},
+        h("h1", { tabindex: -1, "data-focus": "main-heading" }, "API keys"),
+        h(
+          "p",
+          { class: "lead" },
+          h("span", { class: "wrap" }, `Keys identify ${organization.name}'s requests. `),
+          "Public keys may be published in web pages and apps; keep secret keys on your servers, like passwords.",
+        ),
+      ),
+      canManage && newKeyButton,
+    ),
+    noticeSlot,
+    !canManage && h("p", { class: "hint" }, "Owners and admins create, roll and delete keys."),
+    filterBar(page, results, noticeSlot, canManage),
+    results,
+  ];
+  main.replaceChildren(...parts.filter(Boolean));
+  drawResults(page, results, noticeSlot, canManage, organization.apiKeys);
+  const banners = await revokedBanners(organizationId);
+  if (results.isConnected) results.before(...banners);
+}
+
+function filterBar(page, results, noticeSlot, canManage) {
+  const { organization, filters } = page;
+  let timer = null;
+  const apply = () => {
+    filters.search = search.value;
+    filters.type = type.value;
+    filters.status = status.value;
+    const query = new URLSearchParams();
+    if (filters.search.trim()) query.set("search", filters.search.trim());
+    if (filters.type) query.set("type", filters.type);
+    if (filters.status) query.set("status", filters.status);
+    const suffix = query.toString() ? `?${query}` : "";
+    rewrite(keysPath(organization.id) + suffix);
+    page.load().catch((error) => {
+      if (error.code !== "UNAUTHENTICATED") {
+        results.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
+      }
+    });
+  };
+  const search = h("input", {
+    type: "search",
+    id: "key-search",
+    value: filters.search,
+    placeholder: "Name or start, e.g. sk_4fQz",
+    autocomplete: "off",
+    oninput: () => {
+      clearTimeout(timer);
+      timer = setTimeout(apply, SEARCH_DELAY_MS);
+    },
+  });
+  const choice = (id, label, options, value) =>
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: id }, label),
+      h(
+        "select",
+        { id, onchange: apply },
+        h("option", { value: "" }, "All"),
+        Object.entries(options).map(([key, text]) =>
+          h("option", { value: key, selected: key === value }, text),
+        ),
+      ),
+    );
+  const typeField = choice("key-type", "Type", TYPE_LABELS, filters.type);
+  const statusField = choice("key-status", "Status", STATUS_LABELS, filters.status);
+  const type = typeField.querySelector("select");
+  const status = statusField.querySelector("select");
+  const bar = h(
+    "div",
+    { class: "filters", role: "search", "aria-label": "Find keys" },
+    h(
+      "div",
+      { class: "field search" },
+      h("label", { for: "key-search" }, "Search"),
+      search,
+    ),
+    typeField,
+    statusField,
+  );
+  bar.clear = () => {
+    search.value = "";
+    type.value = "";
+    status.value = "";
+    apply();
+    search.focus();
+  };
+  page.filterBar = bar;
+  return bar;
+}
+
+const filtering = (filters) => Boolean(filters.search.trim() || filters.type || filters.status);
+
+function drawResults(page, results, noticeSlot, canManage, connection) {
+  // focus inside the results (a "…" or one of its menu's items) survives a redraw by name
+  const active = document.activeElement;
+  const focused =
+    results.contains(active) &&
+    (active.dataset.focus ?? active.closest(".actions")?.querySelector("[data-focus]")?.dataset.focus);
+  const { organization, filters } = page;
+  noticeSlot.replaceChildren(
+    ...(page.notice ? [h("p", { class: "notice", role: "status" }, page.notice)] : []),
+  );
+  page.notice = null;
+  const keys = connection.edges.map((e) => e.node);
+  const empty = connection.totalCount === 0 && !filtering(filters);
+  page.filterBar.hidden = empty;
+  document.querySelector('.page-head [data-focus="new-key"]')?.toggleAttribute("hidden", empty);
+  if (empty) {
+    results.replaceChildren(emptyState(page, canManage));
+  } else if (keys.length === 0) {
+    results.replaceChildren(
+      h(
+        "div",
+        { class: "card empty" },
+        h("h2", {}, "No keys match"),
+        h("p", {}, "No key of this organization has that name, start, type and status."),
+        h("button", { type: "button", onclick: () => page.filterBar.clear() }, "Clear filters"),
+      ),
+    );
+  } else {
+    results.replaceChildren(...table(page, keys, connection, canManage));
+  }
+  if (focused) focusByName(focused);
+  return organization;
+}
+
+function emptyState(page, canManage) {
+  return h(
+    "div",
+    { class: "card empty" },
+    h("h2", {}, "No API keys yet"),
+    h(
+      "p",
+      {},
+      "An API key lets an application act for this organization: your servers use a secret ",
+      "key, your web pages and apps a public one. Create one for each application, so you can ",
+      "roll or delete it alone.",
+    ),
+    canManage
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "primary",
+            "data-focus": "new-key",
+            onclick: () => newKey(page),
+          },
+          "New API key",
+        )
+      : h("p", { class: "hint" }, "Ask an owner or admin of the organization to create one."),
+  );
+}
+
+function table(page, keys, connection, canManage) {
+  const { organization } = page;
+  const headings = ["Name", "Type", "Token", "Status", "Created", "Expires", "Last used"];
   const body = h(
     "tbody",
     {},
-    page.keys.map((key) => row(key, page, canManage)),
+    keys.map((key) => row(key, page, canManage)),
   );
-  table.append(body);
+  let pageInfo = connection.pageInfo;
   const more = h("button", { type: "button", class: "ghost" }, "Show more keys");
   const moreError = h("span", { class: "error", role: "alert" });
   more.addEventListener("click", async () => {
     more.disabled = true;
     moreError.textContent = "";
     try {
-      const next = await graphql(KEYS, { id: organizationId, after: page.pageInfo.endCursor });
-      const keys = next.organization.apiKeys.edges.map((e) => e.node);
-      page.keys.push(...keys);
-      page.pageInfo = next.organization.apiKeys.pageInfo;
-      body.append(...keys.map((key) => row(key, page, canManage)));
-      more.hidden = !page.pageInfo.hasNextPage;
+      const next = await graphql(KEYS, {
+        ...variables(organization.id, page.filters, pageInfo.endCursor),
+      });
+      const added = next.organization.apiKeys.edges.map((e) => e.node);
+      pageInfo = next.organization.apiKeys.pageInfo;
+      body.append(...added.map((key) => row(key, page, canManage)));
+      more.hidden = !pageInfo.hasNextPage;
+      if (more.hidden) body.lastElementChild?.querySelector("a, button")?.focus();
     } catch (error) {
       moreError.textContent = error.message;
     } finally {
       more.disabled = false;
     }
   });
-  more.hidden = !page.pageInfo.hasNextPage;
-  const total = organization.apiKeys.totalCount;
-  main.replaceChildren(
-    ...[
+  more.hidden = !pageInfo.hasNextPage;
+  const total = connection.totalCount;
+  const counted = total === 1 ? "1 key" : `${total} keys`;
+  return [
+    h(
+      "div",
+      { class: "table-wrap" },
       h(
-        "div",
-        { class: "page-head" },
+        "table",
+        { class: "keys" },
+        h("caption", { class: "visually-hidden" }, `API keys of ${organization.name}`),
         h(
-          "div",
+          "thead",
           {},
-          h("h1", {}, "API keys"),
           h(
-            "p",
-            { class: "lead" },
-            `Keys identify ${organization.name}'s requests. Public keys may be published in web `,
-            "pages and apps; keep secret keys on your servers, like passwords.",
+            "tr",
+            {},
+            headings.map((title) => h("th", { scope: "col" }, title)),
+            h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
           ),
         ),
-        canManage &&
-          h(
-            "button",
-            { type: "button", class: "primary", onclick: () => newKey(page) },
-            "New API key",
-          ),
+        body,
       ),
-      notice && h("p", { class: "notice", role: "status" }, notice),
-      !canManage && h("p", { class: "hint" }, "Owners and admins create, roll and delete keys."),
-      h("div", { class: "table-wrap" }, table),
-      h("p", { class: "count" }, total === 1 ? "1 key" : `${total} keys`, " ", more, moreError),
-    ].filter(Boolean),
-  );
-  notice = null;
-  const banners = await revokedBanners(organizationId);
-  for (const old of main.querySelectorAll(".revoked-use")) old.remove();
-  main.querySelector(".table-wrap")?.before(...banners);
+    ),
+    h(
+      "p",
+      { class: "count" },
+      filtering(page.filters) ? `${counted} match` : counted,
+      " ",
+      more,
+      moreError,
+    ),
+  ];
 }
 
 function row(key, page, canManage) {
+  const path = keyPath(page.organization.id, key.id);
   return h(
     "tr",
     { "data-key-id": key.id, "data-status": key.status },
     h(
       "th",
       { scope: "row" },
-      h("span", { class: "name" }, key.name),
+      linkTo(h, path, { class: "name" }, key.name),
       key.isDefault && h("span", { class: "badge" }, "Default"),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "link usage-link",
-          "aria-label": `Usage of ${key.name}`,
-          onclick: () => showKeyDetail(key),
-        },
-        "Usage",
-      ),
     ),
-    h("td", {}, h("span", { class: `type type-${key.type.toLowerCase()}` }, TYPE_LABELS[key.type])),
     h(
       "td",
-      { class: "token-cell" },
+      { class: "type-cell" },
+      h("span", { class: `type type-${key.type.toLowerCase()}` }, TYPE_LABELS[key.type]),
+    ),
+    h(
+      "td",
+      { class: "token-cell", "data-label": "Token" },
       key.token
         ? tokenBox(key.token, { label: `token of ${key.name}` })
         : h("code", { class: "start" }, `${key.start}…`),
     ),
     h("td", { class: "status-cell" }, status(key)),
-    h("td", {}, time(key.createdAt, { withTime: false })),
-    h("td", {}, time(key.expiresAt)),
-    h("td", {}, time(key.lastUsedAt)),
-    h("td", { class: "actions-cell" }, canManage && actions(key, page)),
+    h("td", { class: "created-cell", "data-label": "Created" }, time(key.createdAt, { withTime: false })),
+    h("td", { class: "expires-cell", "data-label": "Expires" }, time(key.expiresAt)),
+    h("td", { class: "used-cell", "data-label": "Last used" }, time(key.lastUsedAt)),
+    h("td", { class: "actions-cell" }, canManage && keyMenu(key, page)),
   );
 }
 
-function status(key) {
+export function status(key) {
   const pill = h(
     "span",
     { class: `status status-${key.status.toLowerCase()}` },
@@ -165,226 +355,30 @@ function status(key) {
   );
 }
 
-// -- the "…" menu --
-
-let openMenu = null;
-
-function closeMenu() {
-  if (!openMenu) return;
-  openMenu.menu.hidden = true;
-  openMenu.button.setAttribute("aria-expanded", "false");
-  openMenu = null;
-}
-
-document.addEventListener("click", (event) => {
-  if (openMenu && !openMenu.menu.parentElement.contains(event.target)) closeMenu();
-});
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && openMenu) {
-    const { button } = openMenu;
-    closeMenu();
-    button.focus();
-  }
-});
-
-function actions(key, page) {
-  const item = (label, onclick, attributes = {}) =>
-    h(
-      "button",
-      { type: "button", role: "menuitem", onclick: () => (closeMenu(), onclick()), ...attributes },
-      label,
-    );
-  const menu = h(
-    "div",
-    { class: "menu", role: "menu", hidden: true },
-    item("Roll", () => rollKey(key, page), {
-      disabled: key.status !== "ACTIVE",
-      title: key.status === "ACTIVE" ? null : "Only an active key can be rolled.",
-    }),
-    item("Delete", () => deleteKey(key, page), { class: "danger" }),
-  );
-  const button = h(
-    "button",
-    {
-      type: "button",
-      class: "more",
-      "aria-haspopup": "menu",
-      "aria-expanded": "false",
-      "aria-label": `Actions for ${key.name}`,
-      onclick: () => {
-        const wasOpen = openMenu?.menu === menu;
-        closeMenu();
-        if (wasOpen) return;
-        menu.hidden = false;
-        button.setAttribute("aria-expanded", "true");
-        openMenu = { menu, button };
-        menu.querySelector("button:not([disabled])")?.focus();
+/** The "…" menu of a row; after a delete, focus goes to the next row's "…" (or the one before). */
+function keyMenu(key, page) {
+  return menuButton({
+    label: `Actions for ${key.name}`,
+    focusName: `more:${key.id}`,
+    items: [
+      { label: "Rename", action: () => renameKey(key, page) },
+      {
+        label: "Roll",
+        action: () => rollKey(key, page),
+        disabled: key.status === "ACTIVE" ? null : "Only an active key can be rolled.",
       },
-    },
-    "…",
-  );
-  return h("div", { class: "actions" }, button, menu);
-}
-
-// -- New API key, Roll, Delete --
-
-function newKey(page) {
-  const typeChoice = (value, label, hint, checked) =>
-    h(
-      "label",
-      { class: "choice" },
-      h("input", { type: "radio", name: "type", value, checked }),
-      h("span", {}, h("strong", {}, label), h("span", { class: "hint" }, hint)),
-    );
-  const form = onSubmit(
-    h(
-      "form",
-      { method: "post" },
-      field({
-        label: "Name",
-        name: "name",
-        hint: "Which application uses it, so you know which key to roll or delete.",
-        input: h("input", { type: "text", required: true, maxlength: 100, autocomplete: "off" }),
-      }),
-      h(
-        "fieldset",
-        { class: "field" },
-        h("legend", {}, "Type"),
-        typeChoice("SECRET", "Secret", "For your servers. Keep it confidential.", true),
-        typeChoice("PUBLIC", "Public", "Identifies your organization; safe to publish.", false),
-        h("p", { class: "error", "data-error-for": "type", role: "alert" }),
-      ),
-      field({
-        label: "Expires (optional)",
-        name: "expiresAt",
-        hint: "Leave empty and the key works until it is rolled or deleted.",
-        input: h("input", { type: "datetime-local" }),
-      }),
-      h(
-        "div",
-        { class: "buttons" },
-        formError(),
-        h("button", { type: "submit", class: "primary" }, "Save API key"),
-      ),
-    ),
-    async (data) => {
-      const input = {
-        organizationId: page.organization.id,
-        name: data.get("name"),
-        type: data.get("type"),
-      };
-      if (data.get("expiresAt")) input.expiresAt = new Date(data.get("expiresAt")).toISOString();
-      const result = (await graphql(CREATE_API_KEY, { input })).createApiKey;
-      const { apiKey, token } = expect(result, "ApiKeyCreated", { OrganizationNotFound: "form" });
-      dialog.show(`API key “${apiKey.name}” created`, ...shownOnce(apiKey, token, dialog));
-      page.load();
-    },
-  );
-  const dialog = openDialog("New API key", form);
-}
-
-function shownOnce(apiKey, token, dialog, ...extra) {
-  const secret = apiKey.type === "SECRET";
-  return [
-    h(
-      "p",
-      { class: secret ? "warning" : "hint", role: "alert" },
-      secret
-        ? "Copy this token now and store it somewhere safe. It will not be shown again: keyward keeps only a fingerprint of it."
-        : "This public key's token is also shown in the table; it may be published.",
-    ),
-    tokenBox(token, { label: "token" }),
-    ...extra,
-    h(
-      "div",
-      { class: "buttons" },
-      h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Done"),
-    ),
-  ];
-}
-
-function rollKey(key, page) {
-  const grace = h("input", {
-    type: "number",
-    min: 0,
-    max: MAX_GRACE_HOURS,
-    step: "any",
-    required: true,
-    value: page.organization.rollGracePeriodSeconds / 3600, // the server's ROLL_GRACE_SECONDS
-    class: "short",
+      {
+        label: "Delete",
+        danger: true,
+        action: () => {
+          const here = document.querySelector(`tr[data-key-id="${CSS.escape(key.id)}"]`);
+          const near = [here?.nextElementSibling, here?.previousElementSibling]
+            .map((other) => other?.dataset.keyId)
+            .filter(Boolean)
+            .map((id) => `more:${id}`);
+          deleteKey(key, page, { returnFocus: [...near, "new-key", "main-heading"] });
+        },
+      },
+    ],
   });
-  const explain = h("p", {});
-  const describe = () => {
-    const seconds = Math.round(Number(grace.value) * 3600);
-    explain.textContent =
-      seconds === 0
-        ? "A new key replaces it, and the old key stops working at once."
-        : `A new key replaces it. The old key keeps working for ${duration(seconds)}, so you can update your applications; then it stops working.`;
-  };
-  grace.addEventListener("input", describe);
-  describe();
-  const form = onSubmit(
-    h(
-      "form",
-      { method: "post" },
-      explain,
-      field({
-        label: "Old key keeps working for (hours)",
-        name: "graceHours",
-        errorFor: "gracePeriodSeconds",
-        input: grace,
-      }),
-      h(
-        "div",
-        { class: "buttons" },
-        formError(),
-        h("button", { type: "button", class: "ghost", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "primary" }, "Roll API key"),
-      ),
-    ),
-    async () => {
-      const input = { id: key.id, gracePeriodSeconds: Math.round(Number(grace.value) * 3600) };
-      const result = (await graphql(ROLL_API_KEY, { input })).rollApiKey;
-      const { apiKey, token, rolledApiKey } = expect(result, "ApiKeyRolled");
-      const old =
-        rolledApiKey.status === "ROLLED"
-          ? `The old key (${rolledApiKey.start}…) keeps working until ${until(rolledApiKey.expiresAt)}.`
-          : `The old key (${rolledApiKey.start}…) no longer works.`;
-      dialog.show(
-        `API key “${apiKey.name}” rolled`,
-        ...shownOnce(apiKey, token, dialog, h("p", { class: "hint" }, old)),
-      );
-      page.load();
-    },
-  );
-  const dialog = openDialog(`Roll “${key.name}” (${key.start}…)?`, form);
-}
-
-function deleteKey(key, page) {
-  const form = onSubmit(
-    h(
-      "form",
-      { method: "post" },
-      h(
-        "p",
-        { class: "warning" },
-        "It stops working at once: the very next request that uses it is refused. This cannot be undone.",
-      ),
-      h(
-        "div",
-        { class: "buttons" },
-        formError(),
-        h("button", { type: "button", class: "ghost", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "danger" }, "Delete API key"),
-      ),
-    ),
-    async () => {
-      const result = (await graphql(DELETE_API_KEY, { input: { id: key.id } })).deleteApiKey;
-      expect(result, "ApiKeyDeleted");
-      notice = `“${key.name}” (${key.start}…) was deleted and no longer works.`;
-      dialog.close();
-      await page.load();
-    },
-  );
-  const dialog = openDialog(`Delete “${key.name}” (${key.start}…)?`, form);
 }

@@ -2,7 +2,6 @@
 // bars) and the banners that say a deleted or rolled key is still being sent.
 
 import { graphql } from "./api.js";
-import { openDialog } from "./dialog.js";
 import { h, until } from "./dom.js";
 
 const USAGE = `query Usage($id: ID!, $since: DateTime!) {
@@ -97,36 +96,38 @@ export function usageChart(buckets) {
   );
 }
 
-/** The detail panel of one key. */
-export async function showKeyDetail(key) {
-  const body = h("div", { class: "key-detail" }, h("p", { class: "loading" }, "Loading usage…"));
-  openDialog(`“${key.name}” (${key.start}…)`, body);
+/** The usage section of a key's page: its chart, and a warning when a rolled key whose grace
+ * has ended is still being sent. */
+export async function usageSection(key) {
+  const section = h(
+    "section",
+    { class: "card key-usage", "aria-labelledby": "usage-heading" },
+    h("h2", { id: "usage-heading" }, "Verifications per hour, last 7 days"),
+    h("p", { class: "loading" }, "Loading usage…"),
+  );
   const since = new Date(Date.now() - 7 * 24 * HOUR).toISOString();
   try {
     const { apiKey } = await graphql(USAGE, { id: key.id, since });
-    if (!apiKey) {
-      body.replaceChildren(h("p", { class: "error" }, "This key is gone."));
-      return;
-    }
+    if (!apiKey) return section;
     const buckets = apiKey.usage;
     const lastHour = buckets.slice(-2).reduce((sum, b) => sum + b.expired, 0);
     const stillSent = apiKey.rolledAt && apiKey.status === "EXPIRED" && lastHour > 0;
-    const warning = stillSent
-      ? h(
-          "p",
-          { class: "warning", role: "alert" },
-          `“${apiKey.name}” was rolled and its grace period has ended, but it was still sent ${times(lastHour)} in the last hour.`,
-        )
-      : "";
-    body.replaceChildren(
-      warning,
-      h("h3", {}, "Verifications per hour, last 7 days"),
-      usageChart(buckets),
-      h("p", { class: "hint" }, "Counts arrive within a few seconds."),
+    section.lastElementChild.replaceWith(
+      ...[
+        stillSent &&
+          h(
+            "p",
+            { class: "warning", role: "alert" },
+            `“${apiKey.name}” was rolled and its grace period has ended, but it was still sent ${times(lastHour)} in the last hour.`,
+          ),
+        usageChart(buckets),
+        h("p", { class: "hint" }, "Counts arrive within a few seconds."),
+      ].filter(Boolean),
     );
   } catch (error) {
-    body.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
+    section.lastElementChild.replaceWith(h("p", { class: "error", role: "alert" }, error.message));
   }
+  return section;
 }
 
 /** Banners over the keys table for deleted keys still being sent in the last hour. */

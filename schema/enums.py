@@ -1,0 +1,72 @@
+"""The domain's enums are the schema's enums: registered here, each value described in the
+product's words (strawberry takes the classes themselves, so `models/` stays free of it)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from models.access import Permission
+from models.entities import ApiKeyStatus, ApiKeyType, Role
+from models.key_verification import VerificationCode
+
+
+def described(cls: type[Enum], description: str, values: dict[Enum, str]) -> None:
+    strawberry.enum(cls, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values.get(cls[value.name])
+
+
+described(
+    ApiKeyType,
+    "What a key may be used for, fixed when it is created.",
+    {
+        ApiKeyType.PUBLIC: "Safe to publish (in a web page or an app): its token is always "
+        "shown, and it may only read its organization's id and name and verify keys.",
+        ApiKeyType.SECRET: "For servers only: its token is shown once, when it is created or "
+        "rolled, and it may manage its own organization's keys.",
+    },
+)
+described(
+    ApiKeyStatus,
+    "Where a key stands now, decided from its timestamps at the moment it is read.",
+    {
+        ApiKeyStatus.ACTIVE: "Usable, and may be rolled.",
+        ApiKeyStatus.ROLLED: "Replaced by a new key; still usable until `expiresAt` (the end "
+        "of its grace period), but it may no longer be rolled.",
+        ApiKeyStatus.EXPIRED: "Past `expiresAt`: refused everywhere. It stays listed until "
+        "the purge job deletes it.",
+    },
+)
+described(
+    Role,
+    "A member's role in an organization.",
+    {
+        Role.OWNER: "Founded the organization; manages its keys.",
+        Role.ADMIN: "Manages the organization's keys.",
+        Role.MEMBER: "Reads the organization and lists its keys.",
+    },
+)
+described(
+    VerificationCode,
+    "The verdict on a token.",
+    {
+        VerificationCode.VALID: "A key usable right now.",
+        VerificationCode.MALFORMED: "Not a keyward token at all: wrong shape, or its checksum "
+        "does not match (a typo). Decided without a database lookup.",
+        VerificationCode.NOT_FOUND: "Well-formed, but never issued, deleted, or (to a caller "
+        "of another organization) not one of the caller's keys.",
+        VerificationCode.EXPIRED: "Issued, but past its expiration (a rolled key after its "
+        "grace period).",
+    },
+)
+described(
+    Permission,
+    "Something a caller may do in an organization (see `Organization.viewerPermissions`).",
+    {
+        Permission.READ_ORGANIZATION: "Read the organization's id and name.",
+        Permission.LIST_KEYS: "List the organization's keys and read any of them.",
+        Permission.MANAGE_KEYS: "Create, roll and delete the organization's keys.",
+    },
+)
