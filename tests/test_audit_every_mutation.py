@@ -71,6 +71,17 @@ async def _roll_api_key(api: Api, account: Account) -> None:
     assert data["rollApiKey"]["__typename"] == "ApiKeyRolled"
 
 
+RENAME_API_KEY = """
+mutation Rename($input: RenameApiKeyInput!) { renameApiKey(input: $input) { __typename } }
+"""
+
+
+async def _rename_api_key(api: Api, account: Account) -> None:
+    variables = {"input": {"id": account.default_key["id"], "name": "Website"}}
+    data = await api.query(RENAME_API_KEY, variables, token=account.session)
+    assert data["renameApiKey"]["__typename"] == "ApiKeyRenamed"
+
+
 async def _delete_api_key(api: Api, account: Account) -> None:
     key_id = account.default_key["id"]
     data = await api.query(DELETE_API_KEY, {"input": {"id": key_id}}, token=account.session)
@@ -92,6 +103,7 @@ MUTATIONS: dict[str, tuple[Run, Trace]] = {
     ),
     "createApiKey": (_create_api_key, Trace(audit=("api_key.created",))),
     "rollApiKey": (_roll_api_key, Trace(audit=("api_key.rolled",))),
+    "renameApiKey": (_rename_api_key, Trace(audit=("api_key.updated",))),
     "deleteApiKey": (_delete_api_key, Trace(audit=("api_key.deleted",))),
 }
 
