@@ -56,6 +56,7 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
             settings.database_url,
             pool_size=settings.db_pool_size,
             statement_timeout_ms=settings.db_statement_timeout_ms,
+            connect_timeout_ms=settings.db_connect_timeout_ms,
             create_schema=settings.is_sqlite,
         )
         app[DATABASE] = ctx

@@ -23,6 +23,8 @@ from models.policies import (
     SignInLimits,
 )
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")  # never "*", no path
 
 
@@ -39,6 +41,30 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# Every whole-number setting with the range keyward can run with: checked at start, so a
+# mistyped value stops the process with one line naming the setting, not a failure hours later.
+_DAY = 86_400
+_BOUNDS: tuple[tuple[str, int, int], ...] = (
+    ("session_ttl_seconds", 60, 365 * _DAY),
+    ("jobs_interval_seconds", 1, _DAY),
+    ("expired_key_retention_seconds", 0, 3_650 * _DAY),
+    ("db_pool_size", 1, 1_000),
+    ("db_statement_timeout_ms", 0, 3_600_000),
+    ("db_connect_timeout_ms", 100, 60_000),
+    ("sign_in_max_failures_per_email_and_address", 1, 1_000_000),
+    ("sign_in_max_failures_per_address", 1, 1_000_000),
+    ("sign_in_window_seconds", 1, _DAY),
+    ("sign_in_max_failures_per_email", 1, 1_000_000),
+    ("sign_in_email_window_seconds", 1, _DAY),
+    ("sign_up_max_per_address_per_hour", 1, 1_000_000),
+    ("max_organizations_per_user", 1, 100_000),
+    ("graphql_max_cost", 1, 10_000_000),
+    ("password_time_cost", 1, 100),
+    ("password_memory_kib", 8, 4_194_304),
+    ("audit_retention_days", 1, 3_650),
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     database_url: str = field(default="sqlite://keyward.sqlite3", repr=False)
@@ -49,14 +75,23 @@ class Settings:
     jobs_interval_seconds: int = 60
     expired_key_retention_seconds: int = 0
     graphql_introspection: bool = True
-    # Sign-in brute-force limits: failures counted per email and per client address.
-    sign_in_max_failures_per_email: int = 10
+    # Sign-in brute-force limits: failures per (email, client address) and per address within
+    # SIGN_IN_WINDOW_SECONDS; per email across addresses within SIGN_IN_EMAIL_WINDOW_SECONDS.
+    sign_in_max_failures_per_email_and_address: int = 10
     sign_in_max_failures_per_address: int = 100
     sign_in_window_seconds: int = 900
+    sign_in_max_failures_per_email: int = 100
+    sign_in_email_window_seconds: int = 3_600
     # Reverse proxies in front that append to X-Forwarded-For: 0 trusts no such header.
     trusted_proxy_hops: int = 0
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 5_000
+    # How long opening a PostgreSQL connection may take before the request gets its 503.
+    db_connect_timeout_ms: int = 2_000
+    sign_up_max_per_address_per_hour: int = 20
+    max_organizations_per_user: int = 50
+    # The most nodes one GraphQL document may ask for (see schema/cost.py).
+    graphql_max_cost: int = 10_000
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
     password_time_cost: int = 3
     password_memory_kib: int = 65_536
@@ -75,17 +110,12 @@ class Settings:
             raise SettingsError("TOKEN_PREFIX must be 1 to 16 lowercase letters or digits")
         if not 0 <= self.roll_grace_seconds <= MAX_GRACE_SECONDS:
             raise SettingsError(f"ROLL_GRACE_SECONDS must lie between 0 and {MAX_GRACE_SECONDS}")
-        for name in (
-            "session_ttl_seconds",
-            "jobs_interval_seconds",
-            "db_pool_size",
-            "sign_in_max_failures_per_email",
-            "sign_in_max_failures_per_address",
-            "sign_in_window_seconds",
-            "audit_retention_days",
-        ):
-            if getattr(self, name) < 1:
-                raise SettingsError(f"{name.upper()} must be at least 1")
+        for name, low, high in _BOUNDS:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise SettingsError(
+                    f"{name.upper()} must lie between {low} and {high}, not {value}"
+                )
         if not 0.05 <= self.usage_flush_seconds <= 3600:
             raise SettingsError("USAGE_FLUSH_SECONDS must lie between 0.05 and 3600")
         if not 0 <= self.trusted_proxy_hops <= 10:
@@ -122,10 +152,16 @@ class Settings:
                 token_prefix=self.token_prefix,
                 session_ttl_seconds=self.session_ttl_seconds,
                 sign_in=SignInLimits(
-                    max_failures_per_email=self.sign_in_max_failures_per_email,
+                    max_failures_per_email_and_address=(
+                        self.sign_in_max_failures_per_email_and_address
+                    ),
                     max_failures_per_address=self.sign_in_max_failures_per_address,
                     window_seconds=self.sign_in_window_seconds,
+                    max_failures_per_email=self.sign_in_max_failures_per_email,
+                    email_window_seconds=self.sign_in_email_window_seconds,
                 ),
+                max_organizations_per_user=self.max_organizations_per_user,
+                sign_up_max_per_address_per_hour=self.sign_up_max_per_address_per_hour,
             ),
         )
 
@@ -151,8 +187,14 @@ class Settings:
             ("password_time_cost", int),
             ("password_memory_kib", int),
             ("sign_in_max_failures_per_email", int),
+            ("sign_in_max_failures_per_email_and_address", int),
             ("sign_in_max_failures_per_address", int),
             ("sign_in_window_seconds", int),
+            ("sign_in_email_window_seconds", int),
+            ("sign_up_max_per_address_per_hour", int),
+            ("max_organizations_per_user", int),
+            ("graphql_max_cost", int),
+            ("db_connect_timeout_ms", int),
             ("trusted_proxy_hops", int),
             ("audit_retention_days", int),
             ("usage_flush_seconds", float),
@@ -175,10 +217,8 @@ class Settings:
             origins = (origin.strip() for origin in env["CORS_ORIGINS"].split(","))
             values["cors_origins"] = tuple(origin for origin in origins if origin)
         if "GRAPHQL_INTROSPECTION" in env:
-            values["graphql_introspection"] = env["GRAPHQL_INTROSPECTION"].lower() in (
-                "1",
-                "true",
-                "yes",
-                "on",
-            )
+            flag = env["GRAPHQL_INTROSPECTION"].strip().lower()
+            if flag not in _TRUE + _FALSE:
+                raise SettingsError("GRAPHQL_INTROSPECTION must be true or false")
+            values["graphql_introspection"] = flag in _TRUE
         return cls(**values)  # type: ignore[arg-type]

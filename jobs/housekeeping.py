@@ -15,6 +15,7 @@ from models.housekeeping import (
     sessions_purge_ended,
     sign_in_attempts_purge,
 )
+from models.sign_up_limits import sign_ups_purge
 from settings import Settings
 
 
@@ -50,10 +51,11 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
     if await env.keep_going():
         sign_in_attempts = await sign_in_attempts_purge(
             now=env.now,
-            window_seconds=env.settings.sign_in_window_seconds,
+            window_seconds=env.settings.policies().accounts.sign_in.longest_window_seconds,
             **_sized(env),
             keep_going=env.keep_going,
         )
+        await sign_ups_purge(now=env.now)
     audit_events = 0
     if await env.keep_going():
         audit_events = await audit_events_purge(

@@ -32,6 +32,7 @@ async def _database(settings: Settings) -> TortoiseContext:
         settings.database_url,
         pool_size=WORKER_POOL_SIZE,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        connect_timeout_ms=settings.db_connect_timeout_ms,
         create_schema=settings.is_sqlite,
     )
 

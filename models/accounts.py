@@ -19,6 +19,8 @@ from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from models.policies import AccountPolicy, KeyPolicy
 from models.request_context import NO_REQUEST, RequestContext
 from models.security_log import SecurityAction, security_record
+from models.sign_up_limits import sign_up_admit
+from models.text import clean_text, encodable, text_acceptable
 
 DEFAULT_ORGANIZATION_NAME = "My organization"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -38,13 +40,15 @@ def email_key(email: str) -> str:
 
 
 def clean_email(email: str) -> str:
-    email = email.strip()
+    email = clean_text(email, "email", "An email address").strip()
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise InvalidInput("email", "Enter a valid email address.")
     return email
 
 
 def check_password(password: str) -> None:
+    if not encodable(password):
+        raise InvalidInput("password", "A password may not contain unpaired surrogates.")
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
             "password",
@@ -105,11 +109,13 @@ async def user_sign_up(
     passwords: Passwords,
     policy: AccountPolicy,
     key_policy: KeyPolicy,
+    client_address: str = "",
     context: RequestContext = NO_REQUEST,
 ) -> SignedIn:
     """Create a user, their first organization (its OWNER) with its public Default API Key,
     and a session. All or nothing: a taken email leaves no row behind. Every bad field is
-    reported at once."""
+    reported at once. One client address may sign up `sign_up_max_per_address_per_hour` times
+    an hour (`TooManySignUps`)."""
     problems = Problems()
     for check in (
         lambda: clean_email(email),
@@ -123,6 +129,9 @@ async def user_sign_up(
     problems.check()
     email = clean_email(email)
     org_name = clean_name(organization_name or DEFAULT_ORGANIZATION_NAME, "organizationName")
+    await sign_up_admit(
+        client_address=client_address, now=now, limit=policy.sign_up_max_per_address_per_hour
+    )
     if await User.filter(email_key=email_key(email)).exists():
         raise EmailTaken()
     password_hash = await passwords.hash(password)
@@ -159,7 +168,10 @@ async def user_sign_in(
 ) -> SignedIn:
     """A new session for the right email and password. A wrong password and an unknown email
     fail alike, and cost the same argon2 work. Both outcomes for an existing user go to their
-    security log."""
+    security log. Text no account can hold (a NUL, an unpaired surrogate) fails alike without
+    reaching the database."""
+    if not (text_acceptable(email) and encodable(password)):
+        raise InvalidCredentials()
     user = await User.get_or_none(email_key=email_key(email))
     ok = await passwords.verify(user.password_hash if user else None, password)
     if user is None:
@@ -214,12 +226,20 @@ async def organization_create(
     name: str,
     now: datetime,
     policy: KeyPolicy,
+    max_organizations: int,
     context: RequestContext = NO_REQUEST,
 ) -> Organization:
-    """A new organization owned by the user, with its public Default API Key."""
+    """A new organization owned by the user, with its public Default API Key; `InvalidInput`
+    once the user belongs to `max_organizations` (the user's row is locked while counting, so
+    concurrent requests cannot pass the limit together on PostgreSQL; SQLite has one writer)."""
     name = clean_name(name, "name")
-    user = await User.get(id=user_id)
     async with in_transaction():
+        user = await User.select_for_update().get(id=user_id)
+        if await Membership.filter(user_id=user_id).count() >= max_organizations:
+            raise InvalidInput(
+                "name",
+                f"You belong to {max_organizations} organizations, the most one user may have.",
+            )
         return await _organization_found(
             user=user, name=name, now=now, policy=policy, context=context
         )

@@ -12,10 +12,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import expiry, tokens
-from models.access import KeyAccess, OrganizationAccess, Permission
+from models.access import KeyAccess, KeyPrincipal, OrganizationAccess, Permission
 from models.audit import actor_of, audit_record, key_target
 from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
@@ -24,6 +25,7 @@ from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
 from models.request_context import NO_REQUEST, RequestContext
+from models.text import clean_text
 from models.tombstones import tombstones_write
 
 MAX_NAME_LENGTH = 100
@@ -37,7 +39,7 @@ _TOKEN_KIND = {
 
 
 def clean_name(name: str, field: str) -> str:
-    name = name.strip()
+    name = clean_text(name, field).strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
         raise InvalidInput(field, f"A name needs 1 to {MAX_NAME_LENGTH} characters.")
     return name
@@ -66,6 +68,7 @@ def _new_key(
     now: datetime,
     policy: KeyPolicy,
     is_default: bool,
+    created_by_key_id: uuid.UUID | None = None,
 ) -> tuple[ApiKey, str]:
     token = tokens.generate(_TOKEN_KIND[type], policy.token_prefix)
     key = ApiKey(
@@ -78,8 +81,24 @@ def _new_key(
         token=token if type is ApiKeyType.PUBLIC else None,
         created_at=now,
         expires_at=expires_at,
+        created_by_key_id=created_by_key_id,
     )
     return key, token
+
+
+def _creator(access: OrganizationAccess) -> uuid.UUID | None:
+    """The key acting, when a key (not a person) creates or rolls one."""
+    principal = access.principal
+    return principal.key_id if isinstance(principal, KeyPrincipal) else None
+
+
+async def _existing_creator(access: OrganizationAccess) -> uuid.UUID | None:
+    """`_creator`, when that key still exists (a roll inserts inside its transaction, where a
+    failed insert cannot simply be retried)."""
+    creator = _creator(access)
+    if creator is None or not await ApiKey.exists(id=creator):
+        return None
+    return creator
 
 
 async def api_key_create(
@@ -93,7 +112,8 @@ async def api_key_create(
     context: RequestContext = NO_REQUEST,
 ) -> tuple[ApiKey, str]:
     """A new key and its token: the only moment a secret token exists outside its holder.
-    Every bad field is reported at once. Recorded as `api_key.created`."""
+    Every bad field is reported at once. A key made by a key records its creator. Recorded as
+    `api_key.created`."""
     access.demand(Permission.MANAGE_KEYS)
     problems = Problems()
     try:
@@ -113,10 +133,19 @@ async def api_key_create(
         now=now,
         policy=policy,
         is_default=False,
+        created_by_key_id=_creator(access),
     )
     actor = await actor_of(access.principal)
     async with in_transaction():
-        await key.save(force_create=True)
+        try:
+            async with in_transaction():
+                await key.save(force_create=True)
+        except IntegrityError:
+            if key.created_by_key_id is None:
+                raise
+            # The acting key was deleted while this request ran: nothing left to point at.
+            key.created_by_key_id = None
+            await key.save(force_create=True)
         await audit_record(
             organization_id=key.organization_id,
             action="api_key.created",
@@ -221,6 +250,7 @@ async def api_key_roll(
         now=now,
         policy=policy,
         is_default=old.is_default,
+        created_by_key_id=await _existing_creator(access.organization),
     )
     actor = await actor_of(access.organization.principal)
     try:

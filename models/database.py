@@ -7,7 +7,6 @@ Tortoise tracks the active context in a contextvar, so the API enters it around 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +15,8 @@ from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import DBConnectionError
 
 from models import migrator
-from models.db_config import tortoise_config
+from models.db_config import DEFAULT_CONNECT_TIMEOUT_MS, tortoise_config
+from models.sqlite_readers import readers_close
 
 
 async def database_open(
@@ -24,6 +24,7 @@ async def database_open(
     *,
     pool_size: int = 10,
     statement_timeout_ms: int = 5_000,
+    connect_timeout_ms: int = DEFAULT_CONNECT_TIMEOUT_MS,
     create_schema: bool = False,
     check_schema: bool = True,
 ) -> TortoiseContext:
@@ -34,7 +35,10 @@ async def database_open(
     with ctx:
         await ctx.init(
             config=tortoise_config(
-                url, pool_size=pool_size, statement_timeout_ms=statement_timeout_ms
+                url,
+                pool_size=pool_size,
+                statement_timeout_ms=statement_timeout_ms,
+                connect_timeout_ms=connect_timeout_ms,
             ),
             _create_db=False,
         )
@@ -64,19 +68,37 @@ def database_entered(database: TortoiseContext) -> Iterator[None]:
 
 
 async def database_close(ctx: TortoiseContext) -> None:
+    with database_entered(ctx):
+        for connection in ctx.connections.all():
+            await readers_close(connection)
     await ctx.close_connections()
 
 
-# Errors that mean "the database cannot answer now" rather than "this query is wrong": the server
-# unreachable or restarting, the connection lost, a statement past DB_STATEMENT_TIMEOUT_MS, every
-# connection taken, SQLite's write lock held past its busy timeout. Retrying later may succeed.
+# Errors that mean "the database cannot answer now" rather than "this query is wrong", by what
+# the drivers can raise. Retrying later may succeed; each is answered 503, never 500.
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
+    # connection: refused, reset, unreachable, timed out (TimeoutError is an OSError), lost
+    OSError,
+    EOFError,
     DBConnectionError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, query canceled
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.PostgresConnectionError,  # class 08, protocol violations included
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # class 28: the server refuses us
+    # server state: shutting down, starting up, query canceled (statement_timeout), too many
+    # connections, disk full, "database does not allow connections", a lock not available,
+    # a deadlock or serialization failure (the transaction was rolled back: try again)
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
+    asyncpg.exceptions.TransactionRollbackError,
+    asyncpg.exceptions.IdleInTransactionSessionTimeoutError,
+    asyncpg.exceptions.IdleSessionTimeoutError,
+    # client state: a connection broken mid-protocol ("cannot switch to state …")
+    asyncpg.exceptions.InternalClientError,
 )
+# asyncpg.InterfaceError is also raised for our own mistakes (a wrong argument count): only these
+# say that the connection or the pool is the problem.
+_INTERFACE_STATE = ("closed", "another operation is in progress", "pool", "connection")
+_SQLITE_STATE = ("database is locked", "database is busy", "disk i/o error", "unable to open")
 
 
 def database_unavailable(error: BaseException | None) -> bool:
@@ -85,11 +107,10 @@ def database_unavailable(error: BaseException | None) -> bool:
     while error is not None and seen < 8:
         if isinstance(error, _UNAVAILABLE):
             return True
-        if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+        text = str(error).lower()
+        if isinstance(error, asyncpg.InterfaceError) and any(s in text for s in _INTERFACE_STATE):
             return True
-        if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
-            return True
-        if "database is locked" in str(error):  # tortoise wraps sqlite3's error in its own
+        if any(state in text for state in _SQLITE_STATE):  # sqlite3's, or tortoise's wrapping
             return True
         error = error.__cause__ or error.__context__
         seen += 1

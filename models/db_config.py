@@ -13,14 +13,21 @@ MIGRATIONS_MODULE = "models.migrations"
 # A connection waits this long for SQLite's write lock before giving up: concurrent writers
 # queue instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-CONNECT_TIMEOUT_SECONDS = 5
+# Opening a connection to a database behind a dead network never fails by itself: give up after
+# DB_CONNECT_TIMEOUT_MS (this default) and answer 503.
+DEFAULT_CONNECT_TIMEOUT_MS = 2_000
 # The server cancels a statement at DB_STATEMENT_TIMEOUT_MS; the client waits a little longer
-# so the server's clearer error usually arrives first.
-COMMAND_TIMEOUT_MARGIN_SECONDS = 2
+# so the server's clearer error usually arrives first, and no longer, so a black-holed database
+# (which never answers at all) fails a request within that bound.
+COMMAND_TIMEOUT_MARGIN_SECONDS = 1
 
 
 def tortoise_config(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 5_000
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int = 5_000,
+    connect_timeout_ms: int = DEFAULT_CONNECT_TIMEOUT_MS,
 ) -> dict[str, Any]:
     """Tortoise's configuration for `url` (sqlite://PATH or postgres://USER@HOST:PORT/DB)."""
     parts = urlsplit(url)
@@ -39,7 +46,7 @@ def tortoise_config(
     else:
         options = dict(parse_qsl(parts.query))
         connection = {
-            "engine": "tortoise.backends.asyncpg",
+            "engine": "models.pg_client",
             "credentials": {
                 "host": parts.hostname or "127.0.0.1",
                 "port": parts.port or 5432,
@@ -50,7 +57,7 @@ def tortoise_config(
                 "maxsize": pool_size,
                 # A database behind a dead network never answers at all: give up on it (and
                 # answer 503) instead of holding the request for asyncpg's default minute.
-                "timeout": CONNECT_TIMEOUT_SECONDS,
+                "timeout": connect_timeout_ms / 1000,
                 "command_timeout": (
                     statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_SECONDS
                     if statement_timeout_ms

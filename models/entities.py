@@ -109,16 +109,26 @@ class ApiKey(Model):
     replaced_by: fields.ForeignKeyNullableRelation[ApiKey] = fields.ForeignKeyField(
         "models.ApiKey", null=True, related_name=False, on_delete=fields.SET_NULL
     )
+    # The key that created this one through the API (NULL when a person did, or once that key
+    # is deleted): an owner cleaning up a leak sees what the leaked key made.
+    created_by_key: fields.ForeignKeyNullableRelation[ApiKey] = fields.ForeignKeyField(
+        "models.ApiKey", null=True, related_name=False, on_delete=fields.SET_NULL
+    )
 
     organization_id: uuid.UUID
     replaced_by_id: uuid.UUID | None
+    created_by_key_id: uuid.UUID | None
 
     class Meta:
         table = "api_key"
         # replaced_by_id: deleting a key sets its predecessors' link to NULL, and without an index
         # the database scans the whole table once per deleted key (measured: ~40 ms a key at
         # 87k rows on SQLite, which made the purge crawl).
-        indexes = (("organization_id", "created_at", "id"), ("replaced_by_id",))
+        indexes = (
+            ("organization_id", "created_at", "id"),
+            ("replaced_by_id",),
+            ("created_by_key_id",),
+        )
 
     def status(self, now: datetime) -> ApiKeyStatus:
         return api_key_status(self.expires_at, self.rolled_at, now)
@@ -166,3 +176,16 @@ class SignInAttempt(Model):
     class Meta:
         table = "sign_in_attempt"
         indexes = (("email_digest", "attempted_at"), ("client_address", "attempted_at"))
+
+
+class SignUp(Model):
+    """One sign-up, by client address only: counted so that one address cannot create accounts
+    without bound (`SIGN_UP_MAX_PER_ADDRESS_PER_HOUR`); purged once past the hour."""
+
+    id = fields.BigIntField(primary_key=True)
+    client_address = fields.CharField(max_length=64)
+    signed_up_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "sign_up"
+        indexes = (("client_address", "signed_up_at"),)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -36,13 +38,61 @@ KeepGoing = Callable[[], Awaitable[bool]]
 
 async def _in_batches(statement: Callable[[], Awaitable[int]], keep_going: KeepGoing | None) -> int:
     """Run `statement` until it touches no row (not merely fewer than a batch: a concurrent run
-    may have taken part of ours, and rows may remain) or `keep_going` says stop."""
+    may have taken part of ours, and rows may remain) or `keep_going` says stop. Each statement
+    runs under `_one_at_a_time`."""
     total = 0
     while True:
-        count = await statement()
+        count = await _one_at_a_time(statement)
         total += count
         if count == 0 or (keep_going is not None and not await keep_going()):
             return total
+
+
+# The jobs' statements lock api_key rows (and, through ON DELETE SET NULL, the rows that point
+# at them) in whatever order each plan visits them; two jobs in two workers once deadlocked on
+# PostgreSQL under roll load. Every housekeeping statement first takes this transaction-level
+# advisory lock, so they lock rows one statement at a time, in one order; a deadlock with other
+# work (a roll) is retried once, as PostgreSQL advises.
+HOUSEKEEPING_LOCK = 0x6B657977  # "keyw"
+DEADLOCK_RETRIES = 1
+
+
+async def _one_at_a_time(statement: Callable[[], Awaitable[int]]) -> int:
+    if ApiKey._meta.db.capabilities.dialect == "sqlite":  # one writer at a time already
+        return await statement()
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            async with in_transaction() as connection:
+                await connection.execute_query(
+                    "SELECT pg_advisory_xact_lock($1)", [HOUSEKEEPING_LOCK]
+                )
+                return await statement()
+        except Exception as error:
+            if attempt == DEADLOCK_RETRIES or not deadlocked(error):
+                raise
+    raise AssertionError("unreachable")
+
+
+@asynccontextmanager
+async def _atomic() -> AsyncIterator[BaseDBAsyncClient]:
+    """The current transaction (`_one_at_a_time`'s on PostgreSQL), or a new one (SQLite)."""
+    db = ApiKey._meta.db
+    if isinstance(db, TransactionalDBClient):
+        yield db
+        return
+    async with in_transaction() as connection:
+        yield connection
+
+
+def deadlocked(error: BaseException | None) -> bool:
+    """Whether PostgreSQL chose this statement as a deadlock's victim (SQLSTATE 40P01)."""
+    for _ in range(8):
+        if error is None:
+            return False
+        if getattr(error, "sqlstate", None) == "40P01":
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _first_ids(
@@ -60,7 +110,7 @@ async def api_keys_expire_rolled(
 
     async def batch() -> int:
         # The outer `expired_at IS NULL` makes a concurrent run skip rows the other just marked.
-        async with in_transaction() as db:
+        async with _atomic() as db:
             sql = _EXPIRE_ROLLED if is_sqlite(db) else numbered(_EXPIRE_ROLLED)
             _, rows = await db.execute_query(sql, [now, now, batch_size])
             await keys_retired(rows, action="api_key.expired", now=now, tombstones=False)
@@ -103,7 +153,9 @@ async def api_keys_purge_expired(
     size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
-        async with in_transaction() as connection:
+        # Inside `_one_at_a_time` `_atomic` is the locked transaction: the events and tombstones
+        # of the deleted keys are written in it.
+        async with _atomic() as connection:
             _, rows = await connection.execute_query(_PURGE_POSTGRES, [cutoff, size])
             await keys_retired(rows, action="api_key.purged", now=now, tombstones=True)
         return len(rows)
@@ -145,7 +197,7 @@ async def _purge_sqlite(
     async def batch() -> int:
         nonlocal size
         began = time.perf_counter()
-        async with in_transaction() as db:
+        async with _atomic() as db:
             _, rows = await db.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
             await keys_retired(rows, action="api_key.purged", now=now, tombstones=True)
         elapsed = time.perf_counter() - began

@@ -38,6 +38,7 @@ class ApiKeyRow:
     rolled_at: datetime | None
     last_used_at: datetime | None
     replaced_by_id: uuid.UUID | None
+    created_by_key_id: uuid.UUID | None = None
 
     def status(self, now: datetime) -> ApiKeyStatus:
         return api_key_status(self.expires_at, self.rolled_at, now)
@@ -45,7 +46,7 @@ class ApiKeyRow:
 
 _PAGE_COLUMNS = (
     "id, organization_id, name, type, is_default, start, token, created_at, expires_at,"
-    " rolled_at, last_used_at, replaced_by_id"
+    " rolled_at, last_used_at, replaced_by_id, created_by_key_id"
 )
 
 
@@ -195,6 +196,7 @@ def _row(row: tuple[Any, ...]) -> ApiKeyRow:
         rolled_at,
         last_used_at,
         replaced_by_id,
+        created_by,
     ) = row
     return ApiKeyRow(
         id=as_uuid(key_id),
@@ -209,4 +211,5 @@ def _row(row: tuple[Any, ...]) -> ApiKeyRow:
         rolled_at=as_moment(rolled_at),
         last_used_at=as_moment(last_used_at),
         replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
+        created_by_key_id=None if created_by is None else as_uuid(created_by),
     )

@@ -30,6 +30,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from models.batching import Batcher
 from models.entities import ApiKey
 from models.sql import as_moment, as_uuid, is_sqlite
+from models.sqlite_readers import reader_for
 
 _COLUMNS = "digest, id, organization_id, type, name, expires_at, rolled_at, last_used_at"
 _SELECT_POSTGRES = f"SELECT {_COLUMNS} FROM api_key WHERE digest = ANY($1::varchar[])"
@@ -104,7 +105,7 @@ def _for(db: BaseDBAsyncClient) -> _Batchers:
     if batchers is None:
 
         async def lookups(digests: dict[str, None]) -> dict[str, KeyRow]:
-            return await _select(db, list(digests))
+            return await _select(await reader_for(db), list(digests))
 
         async def writes(uses: dict[uuid.UUID, tuple[datetime, datetime]]) -> dict[uuid.UUID, None]:
             await _write(db, [(key_id, now, since) for key_id, (now, since) in uses.items()])

@@ -27,11 +27,20 @@ class KeyPolicy:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SignInLimits:
-    """Brute-force limits: failures counted per email and per client address in a window."""
+    """Brute-force limits, after ASVS: the short lock counts failures per (email, client
+    address), so one attacker cannot lock a user out from elsewhere; per email across all
+    addresses only at a much higher bar over a longer window; per address across emails."""
 
-    max_failures_per_email: int = 10
+    max_failures_per_email_and_address: int = 10
     max_failures_per_address: int = 100
     window_seconds: int = 900
+    max_failures_per_email: int = 100
+    email_window_seconds: int = 3_600
+
+    @property
+    def longest_window_seconds(self) -> int:
+        """How long an attempt counts toward some limit (the purge keeps it that long)."""
+        return max(self.window_seconds, self.email_window_seconds)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -41,6 +50,10 @@ class AccountPolicy:
     token_prefix: str = ""
     session_ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS
     sign_in: SignInLimits = field(default_factory=SignInLimits)
+    # Organizations one user may belong to: each multiplies what `me` can ask for.
+    max_organizations_per_user: int = 50
+    # Sign-ups from one client address within an hour.
+    sign_up_max_per_address_per_hour: int = 20
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,5 +1,7 @@
-"""Brute-force protection for sign-in: a bounded number of failures per email and per client
-address within a sliding window, counted in the database so that every API process sees them.
+"""Brute-force protection for sign-in: a bounded number of failures per (email, client address)
+and per client address within a short sliding window, and per email across all addresses at a
+much higher bar within a longer one (ASVS: an attacker elsewhere must not be able to lock a user
+out cheaply), counted in the database so that every API process sees them.
 
 An attempt is recorded *before* the password is checked (`sign_in_attempt_start`) and its row is
 deleted when it succeeds or is refused, so the rows in a window are the failures plus the
@@ -36,7 +38,7 @@ class TooManyAttempts(DomainError):
 def email_digest(email: str) -> str:
     """The key attempts are counted under: people type passwords into email fields, so the
     typed text is never stored."""
-    return hashlib.sha256(email_key(email).encode()).hexdigest()
+    return hashlib.sha256(email_key(email).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def _retry_after(
@@ -60,29 +62,24 @@ async def sign_in_attempt_start(
     *, email: str, client_address: str, now: datetime, limits: SignInLimits
 ) -> int:
     """Record an attempt and return its id; raises `TooManyAttempts` (leaving no row) when the
-    email or the client address already has its limit of failures in the window."""
+    (email, client address) pair, the email across all addresses, or the client address across
+    all emails already has its limit of failures in its window."""
     attempt = await SignInAttempt.create(
         email_digest=email_digest(email), client_address=client_address[:64], attempted_at=now
     )
-    window = timedelta(seconds=limits.window_seconds)
-    since = now - window
+    short = timedelta(seconds=limits.window_seconds)
+    long = timedelta(seconds=limits.email_window_seconds)
+    pair = {"email_digest": attempt.email_digest, "client_address": attempt.client_address}
+    checks: list[tuple[timedelta, int, dict[str, str]]] = [
+        (short, limits.max_failures_per_email_and_address, pair),
+        (long, limits.max_failures_per_email, {"email_digest": attempt.email_digest}),
+        (short, limits.max_failures_per_address, {"client_address": attempt.client_address}),
+    ]
     waits = [
         await _retry_after(
-            attempt_id=attempt.id,
-            since=since,
-            now=now,
-            window=window,
-            limit=limits.max_failures_per_email,
-            email_digest=attempt.email_digest,
-        ),
-        await _retry_after(
-            attempt_id=attempt.id,
-            since=since,
-            now=now,
-            window=window,
-            limit=limits.max_failures_per_address,
-            client_address=attempt.client_address,
-        ),
+            attempt_id=attempt.id, since=now - window, now=now, window=window, limit=limit, **scope
+        )
+        for window, limit, scope in checks
     ]
     refused = [wait for wait in waits if wait is not None]
     if refused:

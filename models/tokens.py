@@ -89,3 +89,57 @@ def start(token: str) -> str:
     """The recognisable start shown in listings: prefixes and the body's first four characters."""
     body_at = token.rindex("_") + 1
     return token[: body_at + START_BODY_CHARS]
+
+
+_BASE62_RUN = re.compile(rf"[0-9A-Za-z]{{{BODY_LENGTH + CHECKSUM_LENGTH},}}")
+_HEAD_BEFORE = re.compile(rf"(?:{PREFIX}_)?(?:{_KINDS})_\Z")
+# Runs longer than this are not searched window by window (no token is near that long); they
+# are reported whole, so a log never carries one.
+_LONGEST_SEARCHED_RUN = 1_024
+_BARE_HEADS = tuple(f"{kind}_" for kind in ("pk", "sk", "ses"))
+
+
+def checksummed_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a token body with a valid checksum, whatever surrounds it: each base62
+    run is tried at every offset against the kinds (and any `prefix_kind_` written before it).
+    For the log redactor: what it finds is a working token, even cut loose from its prefix."""
+    spans: list[tuple[int, int]] = []
+    width = BODY_LENGTH + CHECKSUM_LENGTH
+    for run in _BASE62_RUN.finditer(text):
+        if run.end() - run.start() > _LONGEST_SEARCHED_RUN:
+            spans.append((run.start(), run.end()))
+            continue
+        # A `prefix_kind_` head can only end where the run starts ("_" is not base62).
+        before = _HEAD_BEFORE.search(text, max(0, run.start() - 24), run.start())
+        heads = [zlib.crc32(head.encode()) for head in _BARE_HEADS]
+        first_heads = heads if before is None else [*heads, zlib.crc32(before.group().encode())]
+        for at in range(run.start(), run.end() - width + 1):
+            checksum = _base62_value(text[at + BODY_LENGTH : at + width])
+            if checksum >= 2**32:
+                continue
+            body = text[at : at + BODY_LENGTH].encode()
+            tried = first_heads if at == run.start() else heads
+            if any(zlib.crc32(body, head) == checksum for head in tried):
+                start = before.start() if before is not None and at == run.start() else at
+                spans.append((start, at + width))
+    return _merged(spans)
+
+
+_DIGITS = {char: value for value, char in enumerate(ALPHABET)}
+
+
+def _base62_value(chars: str) -> int:
+    value = 0
+    for char in chars:
+        value = value * 62 + _DIGITS[char]
+    return value
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -20,7 +20,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.availability import DatabaseUnavailable
+from schema.cost import cost_limit
 from schema.errors import MaskUnexpectedErrors
+from schema.expensive import OneExpensiveMutation
 from schema.guard import GuardedSchema
 from schema.metrics import GraphQLMetrics
 from schema.mutations import Mutation
@@ -39,10 +41,14 @@ CACHE_SIZE = 256
 _LIMIT_RULES = [
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    OneExpensiveMutation,
 ]
+DEFAULT_MAX_COST = 10_000
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, max_cost: int = DEFAULT_MAX_COST
+) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         GraphQLMetrics,  # first: its end of each operation runs last, after the others'
         MaskUnexpectedErrors,
@@ -52,6 +58,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         OneNamedOperation,  # after ValidationCache: see schema/operation_choice.py
+        cost_limit(max_cost),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

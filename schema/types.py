@@ -65,6 +65,7 @@ class ApiKey:
     )
     organization_id: strawberry.Private[uuid.UUID]
     replaced_by_id: strawberry.Private[uuid.UUID | None]
+    created_by_key_id: strawberry.Private[uuid.UUID | None]
     # The replacement when a listing loaded it already (one query for the page): `replacedBy`
     # then resolves synchronously, and a page of 50 nodes completes without 50 awaitables.
     replacement: strawberry.Private[entities.ApiKey | None] = None
@@ -86,6 +87,7 @@ class ApiKey:
             last_used_at=key.last_used_at,
             organization_id=key.organization_id,
             replaced_by_id=key.replaced_by_id,
+            created_by_key_id=key.created_by_key_id,
             replacement=replacement,
         )
 
@@ -112,6 +114,16 @@ class ApiKey:
             return self._visible(self.replacement)
         return self._load_replaced_by(info)  # type: ignore[return-value]
 
+    @strawberry.field(
+        description="The key that created this one (or rolled its predecessor) through the API; "
+        "null when a person did, or once that key is deleted. After a leak, the keys the leaked "
+        "key made are the ones to look at."
+    )
+    async def created_by_key(self, info: Info) -> ApiKey | None:
+        if self.created_by_key_id is None:
+            return None
+        return self._visible(await info.context.api_keys.load(self.created_by_key_id))
+
     async def _load_replaced_by(self, info: Info) -> ApiKey | None:
         assert self.replaced_by_id is not None
         return self._visible(await info.context.api_keys.load(self.replaced_by_id))
@@ -126,10 +138,8 @@ class ApiKey:
 class Organization:
     id: strawberry.ID = strawberry.field(description="The organization's id.")
     name: str = strawberry.field(description="Its name, 1 to 100 characters.")
-    created_at: datetime = strawberry.field(description="When it was created.")
-    viewer_role: Role | None = strawberry.field(
-        description="The caller's role here; null when the caller is an API key."
-    )
+    created: strawberry.Private[datetime]
+    role: strawberry.Private[Role | None]
     viewer_permissions: list[Permission] = strawberry.field(
         description="What the caller may do here. Clients show or hide controls from this list "
         "and keep no permission table of their own."
@@ -142,21 +152,41 @@ class Organization:
         return cls(
             id=strawberry.ID(str(organization.id)),
             name=organization.name,
-            created_at=organization.created_at,
-            viewer_role=access.role,
+            created=organization.created_at,
+            role=access.role,
             viewer_permissions=sorted(access.permissions, key=list(Permission).index),
             access=access,
         )
 
+    # A public key is published by design: it reads `id`, `name` and `viewerPermissions` only
+    # (the README says so); every other field needs LIST_KEYS, and answers FORBIDDEN without it.
+
+    @strawberry.field(description="When the organization was founded. Not for public keys.")
+    def created_at(self) -> datetime:
+        self.access.demand(Permission.LIST_KEYS)
+        return self.created
+
+    @strawberry.field(
+        description="The caller's role here; null when the caller is an API key. Not for public "
+        "keys."
+    )
+    def viewer_role(self) -> Role | None:
+        self.access.demand(Permission.LIST_KEYS)
+        return self.role
+
     @strawberry.field(
         description="How long, in seconds, a rolled key keeps working when rollApiKey names no "
-        "grace period: the server's ROLL_GRACE_SECONDS."
+        "grace period: the server's ROLL_GRACE_SECONDS. Not for public keys."
     )
     def roll_grace_period_seconds(self, info: Info) -> int:
+        self.access.demand(Permission.LIST_KEYS)
         return info.context.policies.keys.grace_default_seconds
 
-    @strawberry.field(description="The longest grace period, in seconds, rollApiKey accepts.")
+    @strawberry.field(
+        description="The longest grace period, in seconds, rollApiKey accepts. Not for public keys."
+    )
     def max_roll_grace_period_seconds(self, info: Info) -> int:
+        self.access.demand(Permission.LIST_KEYS)
         return info.context.policies.keys.grace_max_seconds
 
     audit_events = strawberry.field(

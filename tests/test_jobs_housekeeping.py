@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from models.api_keys import api_key_create, api_key_roll
 from models.database import database_entered
@@ -18,7 +21,7 @@ from models.housekeeping import (
 from models.key_verification import VerificationCode, api_key_verify
 from models.policies import KeyPolicy
 from settings import Settings
-from tests.harness import Clock, key_managed, key_manager
+from tests.harness import ON_POSTGRES, Clock, key_managed, key_manager
 from tests.jobs_support import keys_make, organization_make, second_database, sessions_make
 
 HOUR = timedelta(hours=1)
@@ -213,3 +216,54 @@ async def test_two_purges_at_once_end_as_one(
     assert sum(expired) == 300
     assert sum(purged) == 600
     assert {key.id for key in await ApiKey.all()} == {key.id for key in valid}
+
+
+
+async def test_a_deadlocked_batch_is_retried_once(db: None) -> None:
+    from models.housekeeping import DEADLOCK_RETRIES, _in_batches, deadlocked
+
+    # given a statement that PostgreSQL picks as a deadlock's victim, then again
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    calls: list[int] = []
+
+    async def statement() -> int:
+        calls.append(1)
+        if ON_POSTGRES and len(calls) <= DEADLOCK_RETRIES + 1:
+            raise Deadlock("deadlock detected")
+        return 0
+
+    # when / then: retried once, then the second deadlock is raised
+    if ON_POSTGRES:
+        with pytest.raises(Deadlock):
+            await _in_batches(statement, None)
+        assert len(calls) == DEADLOCK_RETRIES + 1
+        calls.clear()
+        calls.append(1)  # a single deadlock: the retry succeeds
+        assert await _in_batches(statement, None) == 0
+        assert len(calls) == 3
+    wrapped = RuntimeError("query failed")
+    wrapped.__cause__ = Deadlock()
+    assert deadlocked(wrapped) and not deadlocked(RuntimeError("other"))
+
+
+async def test_housekeeping_statements_take_one_lock(db: None, clock: Clock) -> None:
+    """Both jobs' statements wait for the same advisory lock, so they never interleave their
+    row locks (PostgreSQL; SQLite has one writer)."""
+    if not ON_POSTGRES:
+        pytest.skip("PostgreSQL only")
+    from tortoise.transactions import in_transaction
+
+    from models.housekeeping import HOUSEKEEPING_LOCK
+
+    # given another session holding the lock
+    outside = contextvars.copy_context()  # the job must not join the holder's transaction
+    async with in_transaction() as holder:
+        await holder.execute_query("SELECT pg_advisory_xact_lock($1)", [HOUSEKEEPING_LOCK])
+        # when a job runs meanwhile
+        job = asyncio.create_task(api_keys_expire_rolled(now=clock.now), context=outside)
+        done, _ = await asyncio.wait({job}, timeout=0.5)
+        # then it waits
+        assert not done
+    assert await job == 0

@@ -40,8 +40,12 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            targets.add(base)
-            targets.update(f"{base}.{alias.name}" for alias in node.names)
+            # `from package import module` needs only the module (its package's __init__ runs
+            # for every import of a submodule, and is not counted anywhere else either).
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & known
+            targets.update(submodules)
+            if len(submodules) < len(node.names):
+                targets.add(base)
     resolved = set()
     for target in targets:
         while target and target not in known:

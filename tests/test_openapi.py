@@ -23,8 +23,7 @@ from openapi_spec_validator import validate
 
 from server import create_app
 from settings import Settings
-from web.rest import Operation, Reply, add_rest_endpoint, openapi_document
-from web.state import REST_ENDPOINTS
+from web.rest import REST_ENDPOINTS, Operation, Reply, add_rest_endpoint, openapi_document
 
 OPERATIONS = int(os.environ.get("OPENAPI_FUZZ_OPERATIONS", "1000"))
 # Each round gives every operation a share of the remaining budget; operations without inputs

@@ -1,7 +1,9 @@
 """The permission matrix, generated from the schema: every query field and mutation × every
-principal (anonymous; MEMBER, ADMIN, OWNER, public key, secret key of organization A; the same
-five of organization B) × every ID argument (the principal's own organization's object, the
-other organization's, a random UUID, a malformed ID, and, where the ID may be left out, none).
+principal (anonymous; MEMBER, ADMIN, OWNER, public key, secret key, a rolled secret key inside
+its grace period, a key created by a key, of organization A; the same seven of organization B) ×
+every ID argument (the principal's own organization's object, the other organization's, a random
+UUID, a malformed ID, and, where the ID may be left out, none); and, field by field, what each
+principal may read of its own organization.
 
 `MATRIX` is the one place the expected answers are written. A field or mutation added to the
 schema without a row there fails `test_every_schema_field_has_a_row`. While one organization's
@@ -17,12 +19,21 @@ from typing import Any
 from models import tokens
 from models.entities import ApiKey, Membership, Organization, Role, Session, User
 from schema import build_schema
-from tests.harness import Account, Api
-from tests.support import add_member
+from tests.harness import CREATE_API_KEY, Account, Api
+from tests.support import ROLL_API_KEY, add_member
 
 OWN, FOREIGN, RANDOM, MALFORMED, OMITTED = "own", "foreign", "random", "malformed", "omitted"
 ID_VARIANTS = (OWN, FOREIGN, RANDOM, MALFORMED)
-PRINCIPALS = ("anonymous", "MEMBER", "ADMIN", "OWNER", "public key", "secret key")
+PRINCIPALS = (
+    "anonymous",
+    "MEMBER",
+    "ADMIN",
+    "OWNER",
+    "public key",
+    "secret key",
+    "rolled secret key",
+    "key created by a key",
+)
 
 # field: what its ID argument names ("-" for none), then one answer per principal, in the order
 # of PRINCIPALS. An answer is one outcome for every ID variant, or one per variant in the order
@@ -31,7 +42,7 @@ PRINCIPALS = ("anonymous", "MEMBER", "ADMIN", "OWNER", "public key", "secret key
 # verifyApiKey the verification code.
 MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     # -- queries --
-    "me": ("-", ("null", "ok", "ok", "ok", "null", "null")),
+    "me": ("-", ("null", "ok", "ok", "ok", "null", "null", "null", "null")),
     "organization": (
         "organization",
         (
@@ -39,6 +50,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok null null null null",
             "ok null null null null",
             "ok null null null null",
+            "ok null null null ok",
+            "ok null null null ok",
             "ok null null null ok",
             "ok null null null ok",
         ),
@@ -52,20 +65,22 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok null null null",
             "FORBIDDEN FORBIDDEN FORBIDDEN null",
             "ok null null null",
+            "ok null null null",
+            "ok null null null",
         ),
     ),
     "verifyApiKey": (
         "token",
         (
             "UNAUTHENTICATED",
-            *(["VALID NOT_FOUND NOT_FOUND MALFORMED"] * 5),
+            *(["VALID NOT_FOUND NOT_FOUND MALFORMED"] * 7),
         ),
     ),
-    "sessions": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN")),
+    "sessions": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", *["FORBIDDEN"] * 4)),
     # -- mutations --
-    "signUp": ("-", ("ok", "ok", "ok", "ok", "ok", "ok")),
-    "signIn": ("-", ("ok", "ok", "ok", "ok", "ok", "ok")),
-    "signOut": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN")),
+    "signUp": ("-", ("ok",) * 8),
+    "signIn": ("-", ("ok",) * 8),
+    "signOut": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", *["FORBIDDEN"] * 4)),
     "endSession": (
         "session",
         (
@@ -73,13 +88,12 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok SessionNotFound SessionNotFound SessionNotFound",
             "ok SessionNotFound SessionNotFound SessionNotFound",
             "ok SessionNotFound SessionNotFound SessionNotFound",
-            "FORBIDDEN",
-            "FORBIDDEN",
+            *["FORBIDDEN"] * 4,
         ),
     ),
     "createOrganization": (
         "-",
-        ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN"),
+        ("UNAUTHENTICATED", "ok", "ok", "ok", *["FORBIDDEN"] * 4),
     ),
     "createApiKey": (
         "organization",
@@ -90,6 +104,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound InvalidInput",
             "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound FORBIDDEN",
             "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound ok",
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound FORBIDDEN",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound ok",
         ),
     ),
     "rollApiKey": (
@@ -98,6 +114,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "UNAUTHENTICATED",
             "FORBIDDEN ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
             "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
@@ -112,6 +130,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
             "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
         ),
     ),
     "renameApiKey": (
@@ -120,6 +140,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "UNAUTHENTICATED",
             "FORBIDDEN ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
             "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
@@ -205,6 +227,8 @@ class Tenant:
     admin: Account
     member: Account
     secret_token: str
+    rolled_token: str  # a secret key rolled by the owner, inside its grace period
+    made_by_key_token: str  # a secret key created by `secret_token`
     stranger_key_id: str  # a key other tenants' principals aim at
     stranger_session_id: str  # a session of the owner that others aim at
 
@@ -215,6 +239,10 @@ async def tenant(api: Api) -> Tenant:
     await add_member(admin, owner.organization_id, Role.ADMIN)
     await add_member(member, owner.organization_id, Role.MEMBER)
     _, secret = await api.create_key(owner, name="principal")
+    to_roll, rolled = await api.create_key(owner, name="rolled")
+    await api.query(ROLL_API_KEY, {"input": {"id": to_roll["id"]}}, token=owner.session)
+    made = await api.query(CREATE_API_KEY, {"input": {"name": "made"}}, token=secret)
+    made_by_key = made["createApiKey"]["token"]
     stranger_key, _ = await api.create_key(owner, name="target")
     await api.sign_in(owner.email)
     data = await api.query("query { sessions { id } }", token=owner.session)
@@ -223,6 +251,8 @@ async def tenant(api: Api) -> Tenant:
         admin=admin,
         member=member,
         secret_token=secret,
+        rolled_token=rolled,
+        made_by_key_token=made_by_key,
         stranger_key_id=stranger_key["id"],
         stranger_session_id=data["sessions"][0]["id"],
     )
@@ -293,7 +323,12 @@ async def _credential(api: Api, principal: str, home: Tenant) -> str | None:
         return await api.sign_in(users[principal].email)
     if principal == "public key":
         return str(home.owner.default_key["token"])
-    return home.secret_token if principal == "secret key" else None
+    keys = {
+        "secret key": home.secret_token,
+        "rolled secret key": home.rolled_token,
+        "key created by a key": home.made_by_key_token,
+    }
+    return keys.get(principal)
 
 
 async def _variables(
@@ -341,3 +376,39 @@ async def _is(api: Api, token: str, account: Account) -> bool:
     status, body = await api.raw("query { me { id } }", token=token)
     me = body.get("data", {}).get("me") if status == 200 else None
     return bool(me and me["id"] == account.user_id)
+
+
+# What each principal may read of its own organization, field by field (the README's "who may do
+# what"): a public key reads `id`, `name` and `viewerPermissions`, nothing more.
+PUBLIC_ORGANIZATION_FIELDS = frozenset({"id", "name", "viewerPermissions"})
+ORGANIZATION_FIELD = {
+    "apiKeys": "apiKeys { totalCount }",
+}
+
+
+def organization_fields() -> list[str]:
+    organization = build_schema()._schema.get_type("Organization")
+    return sorted(organization.fields)  # type: ignore[union-attr]
+
+
+async def test_organization_fields_by_principal(api: Api, db: None) -> None:
+    # given one organization with a principal of every kind
+    home = await tenant(api)
+    wrong: list[tuple[str, str, str]] = []
+    for principal in PRINCIPALS[1:]:
+        for name in organization_fields():
+            # when the principal reads one field of its own organization
+            token = await _credential(api, principal, home)
+            document = (
+                "query Q($id: ID) { organization(id: $id) { "
+                + ORGANIZATION_FIELD.get(name, name)
+                + " } }"
+            )
+            status, body = await api.raw(document, {"id": home.owner.organization_id}, token=token)
+            # then it is allowed exactly as the table says
+            assert status == 200, body
+            got = body["errors"][0]["extensions"]["code"] if "errors" in body else "ok"
+            allowed = principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS
+            if got != ("ok" if allowed else "FORBIDDEN"):
+                wrong.append((principal, name, got))
+    assert not wrong, wrong

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
+from web.bodies import BadBody, json_value
 from web.client import client_address
 from web.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate
 from web.pages import graphiql_response
@@ -102,6 +103,8 @@ class GraphQLView(StrawberryView[Context, None]):
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         if request.method == "POST" and content_type != "application/json":
             raise HTTPException(415, "Send GraphQL requests as POST with an application/json body.")
+        if request.method == "POST":
+            self.decode_body(await request.get_body())
         data = await super().parse_http_body(request)
         if isinstance(data, list):
             raise HTTPException(400, "Batching is not enabled: send one operation per request.")
@@ -112,6 +115,21 @@ class GraphQLView(StrawberryView[Context, None]):
                 "are accepted.",
             )
         return data
+
+    def decode_body(self, data: str | bytes) -> None:
+        """Refuse a POST body that is not one bounded JSON object (see `web.bodies`)."""
+        try:
+            value = json_value(data)
+        except BadBody as error:
+            raise HTTPException(400, error.message) from None
+        if not isinstance(value, dict | list):  # a list is a batch: refused below
+            raise HTTPException(400, "The body must be a JSON object.")
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json_value(data)
+        except BadBody as error:
+            raise HTTPException(400, error.message) from None
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

@@ -27,6 +27,7 @@ from models.database import database_entered, database_unavailable
 from models.tokens import TOKEN_IN_TEXT
 from schema.availability import UNAVAILABLE_MESSAGE, ServiceUnavailable
 from telemetry.database import database_error_observed
+from web.bodies import BadBody, single_header
 from web.observe import observe
 from web.problems import problem
 from web.rest import rest_problems
@@ -98,8 +99,14 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     now = request.app[CLOCK]()
     request[NOW] = now
     request[PRINCIPAL] = None
-    header = request.headers.get("Authorization")
-    if header is None or request.path != GRAPHQL_PATH:
+    if request.path != GRAPHQL_PATH:
+        return await handler(request)
+    try:
+        header = single_header(request.headers, "Authorization")
+    except BadBody as error:
+        body = {"errors": [{"message": error.message, "extensions": {"code": "BAD_REQUEST"}}]}
+        return web.json_response(body, status=400)
+    if header is None:
         return await handler(request)
     scheme, _, token = header.partition(" ")
     token = token.strip()

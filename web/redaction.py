@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
-from models.tokens import TOKEN_IN_TEXT
+from models.tokens import TOKEN_IN_TEXT, checksummed_spans
 
 REDACTED = "[redacted]"
 _HEADER = re.compile(
@@ -24,11 +25,41 @@ _SCHEME = re.compile(r"(?i)(\b(?:bearer|basic)\s+)(?!\[redacted\])[^\s'\",;]+")
 _FORMATTER = logging.Formatter()
 
 
+# A chunk of URL-ish text that may hide a token behind percent-encoding (`sk%5F…`, `sk%255F…`).
+_ENCODED = re.compile(r"[0-9A-Za-z_.~+%-]*%[0-9A-Fa-f]{2}[0-9A-Za-z_.~+%-]*")
+_DECODE_ROUNDS = 4
+# Values PostgreSQL copies into its error text (an email in a unique violation, a typed value).
+_DRIVER_VALUES = (
+    re.compile(r"(Key \([^)]*\)=\()(.*?)(\)(?: already exists| is not present|$))"),
+    re.compile(r"(Failing row contains \()(.*?)(\))"),
+    re.compile(r'(invalid input (?:syntax|value) for [\w ]+?: )(".*?")()'),
+)
+
+
+def _hides_token(chunk: str) -> bool:
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote_plus(chunk)
+        if decoded == chunk:
+            return False
+        chunk = decoded
+        if TOKEN_IN_TEXT.search(chunk) or checksummed_spans(chunk):
+            return True
+    return False
+
+
 def redact(text: str) -> str:
-    """`text` with every token and credential value replaced by `[redacted]`."""
+    """`text` with every token and credential value replaced by `[redacted]`: tokens as written,
+    percent-encoded (decoded repeatedly), or any base62 run carrying a valid token checksum
+    whatever surrounds it; bearer and cookie values; values quoted in database errors."""
+    text = _ENCODED.sub(lambda m: REDACTED if _hides_token(m.group()) else m.group(), text)
+    for start, end in reversed(checksummed_spans(text)):
+        text = text[:start] + REDACTED + text[end:]
     text = TOKEN_IN_TEXT.sub(REDACTED, text)
     text = _HEADER.sub(lambda m: m.group(1) + (m.group(2) or "") + REDACTED, text)
-    return _SCHEME.sub(lambda match: match.group(1) + REDACTED, text)
+    text = _SCHEME.sub(lambda match: match.group(1) + REDACTED, text)
+    for pattern in _DRIVER_VALUES:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+    return text
 
 
 def _redact_record(record: logging.LogRecord) -> logging.LogRecord:

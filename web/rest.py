@@ -16,7 +16,7 @@ from aiohttp import web
 
 from web.problems import PROBLEM_JSON, Problem, problem
 from web.shapes import json_schema
-from web.state import REST_ENDPOINTS, Handler
+from web.state import Handler
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "0.1.0"
@@ -49,6 +49,10 @@ class Endpoint:
     path: str
     handler: Handler
     operation: Operation
+
+
+# The REST endpoints, as `add_rest_endpoint` registered them for /openapi.json.
+REST_ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("rest_endpoints")
 
 
 def problems(descriptions: Mapping[int, str]) -> dict[int, Reply]:

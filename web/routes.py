@@ -23,7 +23,11 @@ CORS_MAX_AGE_SECONDS = 600
 
 
 def setup_routes(app: web.Application, settings: Settings) -> None:
-    view = GraphQLView(schema=build_schema(introspection=settings.graphql_introspection))
+    view = GraphQLView(
+        schema=build_schema(
+            introspection=settings.graphql_introspection, max_cost=settings.graphql_max_cost
+        )
+    )
     # No HEAD: aiohttp answers it 405 with `Allow: GET,POST`, as it does PUT or DELETE.
     app.router.add_get("/graphql", view, allow_head=False)
     app.router.add_post("/graphql", view)

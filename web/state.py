@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from tortoise.context import TortoiseContext
@@ -15,9 +14,6 @@ from models.passwords import Passwords
 from models.policies import Policies
 from settings import Settings
 
-if TYPE_CHECKING:
-    from web.rest import Endpoint
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -25,8 +21,6 @@ POLICIES = web.AppKey("policies", Policies)
 PASSWORDS = web.AppKey("passwords", Passwords)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 DATABASE = web.AppKey("database", TortoiseContext)
-# The REST endpoints, as `web.rest.add_rest_endpoint` registered them for /openapi.json.
-REST_ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("rest_endpoints")
 
 # Fixed by the edge before any handler runs, for the whole request (see web.middlewares).
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

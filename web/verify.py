@@ -9,7 +9,6 @@ out to be a deleted one, to show its owner who still sends it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from models.entities import ApiKeyType
 from models.key_verification import Verification, VerificationCode, api_key_verify
 from models.tokens import MAX_TOKEN_LENGTH
 from telemetry.verifications import verification_counted
+from web.bodies import BadBody, json_object
 from web.problems import problem
 from web.rest import Operation, Reply, problems
 from web.shapes import ShapeError, describe, from_json, to_json
@@ -92,13 +92,13 @@ async def verify_key(request: web.Request) -> web.Response:
     if content_type != "application/json":
         return problem(415, "Unsupported Media Type", "Send the body as application/json.")
     try:
-        body = json.loads(await request.read())
+        body = json_object(await request.read())
     except web.HTTPRequestEntityTooLarge:
         return problem(
             413, "Content Too Large", f"The body is larger than {request.client_max_size:,} bytes."
         )
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, "Bad Request", "The body must be a JSON object.")
+    except BadBody as error:
+        return problem(400, "Bad Request", error.message)
     try:
         asked = from_json(VerifyRequest, body)
     except ShapeError as error:

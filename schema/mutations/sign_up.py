@@ -8,8 +8,10 @@ import strawberry
 
 from models import errors
 from models.accounts import user_sign_up
+from models.sign_up_limits import TooManySignUps
 from schema.context import Info
 from schema.errors import EmailTaken, InvalidInput, invalid_input
+from schema.mutations.sign_in import TooManyAttemptsError
 from schema.mutations.signed_in import SignedIn, signed_in
 
 
@@ -29,7 +31,7 @@ class SignUpInput:
 
 
 SignUpResult = Annotated[
-    SignedIn | EmailTaken | InvalidInput,
+    SignedIn | EmailTaken | InvalidInput | TooManyAttemptsError,
     strawberry.union("SignUpResult", description="What signUp did."),
 ]
 
@@ -48,10 +50,15 @@ async def sign_up(
             passwords=context.passwords,
             policy=context.policies.accounts,
             key_policy=context.policies.keys,
+            client_address=context.client_address,
             context=context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)
     except errors.EmailTaken as error:
         return EmailTaken(message=error.message)
+    except TooManySignUps as error:
+        return TooManyAttemptsError(
+            message=error.message, retry_after_seconds=error.retry_after_seconds
+        )
     return signed_in(result)
