@@ -112,7 +112,7 @@ async def api_keys_expire_rolled(
         # The outer `expired_at IS NULL` makes a concurrent run skip rows the other just marked.
         async with _atomic() as db:
             sql = _EXPIRE_ROLLED if is_sqlite(db) else numbered(_EXPIRE_ROLLED)
-            _, rows = await db.execute_query(sql, [now, now, batch_size])
+            rows = await db.execute_query_dict(sql, [now, now, batch_size])
             await keys_retired(rows, action="api_key.expired", now=now, tombstones=False)
             return len(rows)
 
@@ -156,7 +156,7 @@ async def api_keys_purge_expired(
         # Inside `_one_at_a_time` `_atomic` is the locked transaction: the events and tombstones
         # of the deleted keys are written in it.
         async with _atomic() as connection:
-            _, rows = await connection.execute_query(_PURGE_POSTGRES, [cutoff, size])
+            rows = await connection.execute_query_dict(_PURGE_POSTGRES, [cutoff, size])
             await keys_retired(rows, action="api_key.purged", now=now, tombstones=True)
         return len(rows)
 
@@ -198,7 +198,7 @@ async def _purge_sqlite(
         nonlocal size
         began = time.perf_counter()
         async with _atomic() as db:
-            _, rows = await db.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
+            rows = await db.execute_query_dict(_PURGE_SQLITE, [cutoff, size, cutoff])
             await keys_retired(rows, action="api_key.purged", now=now, tombstones=True)
         elapsed = time.perf_counter() - began
         if len(rows) == size:  # a full batch measures the rate; grow at most 2x a step

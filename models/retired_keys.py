@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,8 @@ from models.request_context import NO_REQUEST
 from models.sql import as_uuid
 from models.tombstones import tombstones_write
 
-# The columns a job's statement returns for each key it changed (`RETURNING …`).
+# The columns a job's statement returns for each key it changed (`RETURNING …`), read with
+# `execute_query_dict`: tortoise's PostgreSQL `execute_query` drops an UPDATE's or DELETE's rows.
 RETURNED = "id, organization_id, name, start, digest"
 
 
@@ -29,13 +30,15 @@ class RetiredKey:
     digest: str
 
     @classmethod
-    def of(cls, row: Any) -> RetiredKey:
-        key_id, organization_id, name, start, digest = tuple(row)
-        return cls(as_uuid(key_id), as_uuid(organization_id), name, start, digest)
+    def of(cls, row: Mapping[str, Any]) -> RetiredKey:
+        return cls(
+            as_uuid(row["id"]), as_uuid(row["organization_id"]), row["name"], row["start"],
+            row["digest"],
+        )  # fmt: skip
 
 
 async def keys_retired(
-    rows: Sequence[Any], *, action: str, now: datetime, tombstones: bool
+    rows: Sequence[Mapping[str, Any]], *, action: str, now: datetime, tombstones: bool
 ) -> list[RetiredKey]:
     """Record `action` (`api_key.expired`, `api_key.purged`) for each returned row, grouped by
     organization so each chain is locked once per batch."""

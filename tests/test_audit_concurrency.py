@@ -67,7 +67,7 @@ async def test_eight_concurrent_key_operations_from_two_processes_leave_a_whole_
         SIGN_UP, {"input": {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}}
     )
     session = signed_up["sessionToken"]
-    organization_id = signed_up["user"]["organizations"][0]["id"]
+    organization_id = signed_up["user"]["organizations"]["edges"][0]["node"]["id"]
 
     async def create(through: Client, n: int) -> str:
         variables = {"input": {"organizationId": organization_id, "name": f"key {n}"}}
