@@ -121,7 +121,11 @@ async def seed(
             )
             orgs = [
                 await organization_create(
-                    user_id=signed.user.id, name=f"Org {n}", now=start, policy=POLICY
+                    user_id=signed.user.id,
+                    name=f"Org {n}",
+                    now=start,
+                    policy=POLICY,
+                    max_organizations=organizations + 2,
                 )
                 for n in range(organizations + 1)
             ]
