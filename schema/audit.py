@@ -8,6 +8,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -35,6 +36,17 @@ strawberry.enum(
     UsageBucketSize,
     description="How long each bucket of a usage series is: an hour or a (UTC) day.",
 )
+_VALUES: dict[Enum, str] = {
+    ActorType.USER: "A signed-in person; `name` is their email.",
+    ActorType.API_KEY: "A secret key; `name` is its name and start.",
+    ActorType.SYSTEM: "keyward itself: the scheduled jobs, and the Default API Key made with "
+    "a new organization.",
+    UsageBucketSize.HOUR: "One bucket per hour (UTC).",
+    UsageBucketSize.DAY: "One bucket per day (UTC).",
+}
+for _enum in (ActorType, UsageBucketSize):
+    for _value in _enum.__strawberry_definition__.values:  # type: ignore[union-attr]
+        _value.description = _VALUES[_enum[_value.name]]
 
 
 @strawberry.type(description="Who made a change.")

@@ -68,5 +68,7 @@ described(
         Permission.READ_ORGANIZATION: "Read the organization's id and name.",
         Permission.LIST_KEYS: "List the organization's keys and read any of them.",
         Permission.MANAGE_KEYS: "Create, roll and delete the organization's keys.",
+        Permission.VIEW_AUDIT_LOG: "Read and export the organization's audit log "
+        "(`auditEvents`, `GET /v1/organizations/{id}/audit-events`).",
     },
 )
