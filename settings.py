@@ -15,17 +15,25 @@ from urllib.parse import urlsplit, urlunsplit
 from models import tokens
 from models.policies import (
     DEFAULT_GRACE_SECONDS,
+    DEFAULT_INVITATION_TTL_SECONDS,
+    DEFAULT_PUBLIC_URL,
     DEFAULT_SESSION_TTL_SECONDS,
     MAX_GRACE_SECONDS,
     AccountPolicy,
     KeyPolicy,
+    MailPolicy,
     Policies,
     SignInLimits,
+    TeamPolicy,
 )
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")  # never "*", no path
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\[\]:-]+(?:/[A-Za-z0-9._~/-]*)?")
+_MAIL_FROM = re.compile(r"(?:[^<>\r\n]*<)?[^@\s<>]+@[^@\s<>]+(?:>)?")
+# An invitation lives between an hour and 30 days.
+INVITATION_TTL_RANGE = (3_600, 2_592_000)
 
 
 class SettingsError(ValueError):
@@ -104,6 +112,12 @@ class Settings:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     log_format: str = "text"
+    # Mail (invitations, password resets): nothing is mailed while smtp_url is empty. The URL
+    # may carry a password: never shown in a repr or a log.
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "keyward <keyward@localhost>"
+    public_url: str = DEFAULT_PUBLIC_URL
+    invitation_ttl_seconds: int = DEFAULT_INVITATION_TTL_SECONDS
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -133,14 +147,40 @@ class Settings:
             raise SettingsError("METRICS_TOKEN must be at least 16 characters")
         if self.log_format not in ("text", "json"):
             raise SettingsError("LOG_FORMAT must be text or json")
+        self._check_mail()
+
+    def _check_mail(self) -> None:
+        if self.smtp_url:
+            parts = urlsplit(self.smtp_url)
+            try:
+                parts.port  # noqa: B018 (raises on a bad port)
+            except ValueError:
+                raise SettingsError("SMTP_URL has a bad port") from None
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise SettingsError(
+                    "SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465"
+                )
+        if not _MAIL_FROM.fullmatch(self.mail_from.strip()):
+            raise SettingsError("MAIL_FROM must be an address, such as keyward <no-reply@x.org>")
+        if not _PUBLIC_URL.fullmatch(self.public_url) or self.public_url.endswith("/"):
+            raise SettingsError(
+                "PUBLIC_URL must be the dashboard's http(s) address, without a trailing slash"
+            )
+        low, high = INVITATION_TTL_RANGE
+        if not low <= self.invitation_ttl_seconds <= high:
+            raise SettingsError(f"INVITATION_TTL_SECONDS must lie between {low} and {high}")
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{name}={getattr(self, name)!r}"
             for name in self.__dataclass_fields__
             if name not in ("database_url", "metrics_token")
+            if name not in ("database_url", "smtp_url")
         )
-        return f"Settings(database_url={redact_url(self.database_url)!r}, {shown})"
+        return (
+            f"Settings(database_url={redact_url(self.database_url)!r}, "
+            f"smtp_url={redact_url(self.smtp_url)!r}, {shown})"
+        )
 
     def policies(self) -> Policies:
         """The domain's policies, built once at start and handed over whole."""
@@ -162,6 +202,11 @@ class Settings:
                 ),
                 max_organizations_per_user=self.max_organizations_per_user,
                 sign_up_max_per_address_per_hour=self.sign_up_max_per_address_per_hour,
+            ),
+            teams=TeamPolicy(
+                token_prefix=self.token_prefix,
+                invitation_ttl_seconds=self.invitation_ttl_seconds,
+                mail=MailPolicy(enabled=bool(self.smtp_url), public_url=self.public_url),
             ),
         )
 
@@ -199,6 +244,7 @@ class Settings:
             ("audit_retention_days", int),
             ("usage_flush_seconds", float),
             ("metrics_port", int),
+            ("invitation_ttl_seconds", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:
@@ -213,6 +259,9 @@ class Settings:
                 values[name] = env[name.upper()]
         if "TOKEN_PREFIX" in env:
             values["token_prefix"] = env["TOKEN_PREFIX"]
+        for name in ("smtp_url", "mail_from", "public_url"):
+            if name.upper() in env:
+                values[name] = env[name.upper()].strip()
         if "CORS_ORIGINS" in env:
             origins = (origin.strip() for origin in env["CORS_ORIGINS"].split(","))
             values["cors_origins"] = tuple(origin for origin in origins if origin)

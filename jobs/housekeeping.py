@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from jobs.mail_delivery import deliver_mail
 from models.audit_log import audit_events_purge
 from models.housekeeping import (
     KeepGoing,
@@ -72,4 +73,5 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
 JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {
     "expire-rolled": expire_rolled,
     "purge-expired": purge_expired,
+    "deliver-mail": deliver_mail,
 }

@@ -20,7 +20,15 @@ from enum import StrEnum
 from tortoise.expressions import Q
 
 from models import expiry, tokens
-from models.entities import ApiKey, ApiKeyType, Membership, Organization, Role, Session
+from models.entities import (
+    ApiKey,
+    ApiKeyType,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    Session,
+)
 from models.errors import Forbidden
 from models.key_verification import Verification, VerificationCode, api_key_verify
 from models.pagination import Page, PageRequest, Position, paginate
@@ -83,18 +91,30 @@ class Permission(StrEnum):
     READ_ORGANIZATION = "READ_ORGANIZATION"
     LIST_KEYS = "LIST_KEYS"
     MANAGE_KEYS = "MANAGE_KEYS"
+    LIST_MEMBERS = "LIST_MEMBERS"
+    # Invite as MEMBER or ADMIN, revoke invitations, remove or re-role MEMBERs and ADMINs.
+    MANAGE_MEMBERS = "MANAGE_MEMBERS"
+    # Invite as OWNER, make or unmake an OWNER, remove an OWNER.
+    MANAGE_OWNERS = "MANAGE_OWNERS"
+    # Rename or delete the organization.
+    MANAGE_ORGANIZATION = "MANAGE_ORGANIZATION"
+    # Read and export the audit log.
     VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
 
 
 _READ = frozenset({Permission.READ_ORGANIZATION, Permission.LIST_KEYS})
-# The one permission table: members by role; keys by type, on their own organization only.
+_KEYS = _READ | {Permission.MANAGE_KEYS}
+# The one permission table: members by role; keys by type, on their own organization's keys
+# only (a key acts for an organization, never for a person: no rights on members, invitations
+# or the organization itself).
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.ADMIN: frozenset(Permission),
-    Role.MEMBER: _READ,
+    Role.ADMIN: _KEYS
+    | {Permission.LIST_MEMBERS, Permission.MANAGE_MEMBERS, Permission.VIEW_AUDIT_LOG},
+    Role.MEMBER: _READ | {Permission.LIST_MEMBERS},
 }
 KEY_PERMISSIONS: dict[ApiKeyType, frozenset[Permission]] = {
-    ApiKeyType.SECRET: frozenset(Permission),
+    ApiKeyType.SECRET: _KEYS | {Permission.VIEW_AUDIT_LOG},  # the export, for SIEMs
     ApiKeyType.PUBLIC: frozenset({Permission.READ_ORGANIZATION}),
 }
 ROLLED_KEY_MESSAGE = (
@@ -283,3 +303,20 @@ async def key_access(
         return None
     access = await organization_access(principal, key.organization_id, permission)
     return None if access is None else KeyAccess(organization=access, key=key, seal=_SEAL)
+
+
+async def invitation_access(
+    principal: Principal, invitation_id: uuid.UUID, permission: Permission
+) -> tuple[OrganizationAccess, Invitation] | None:
+    """An invitation and its organization's access, if `principal` may see it: the lookup is
+    scoped to the principal's organizations, so another organization's invitation is not found.
+    An API key has no rights on invitations at all."""
+    if isinstance(principal, KeyPrincipal):
+        raise _refusal(principal, permission)
+    invitation = await Invitation.filter(
+        id=invitation_id, organization__memberships__user_id=principal.user_id
+    ).first()
+    if invitation is None:
+        return None
+    access = await organization_access(principal, invitation.organization_id, permission)
+    return None if access is None else (access, invitation)

@@ -189,3 +189,71 @@ class SignUp(Model):
     class Meta:
         table = "sign_up"
         indexes = (("client_address", "signed_up_at"),)
+
+
+class Invitation(Model):
+    """An invitation to join an organization with a role. Only the token's digest is kept, and
+    its status is decided from the timestamps, like a key's."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="invitations", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=254)
+    # The email after sign-up's normalisation: only that account may accept.
+    email_key = fields.CharField(max_length=254)
+    role = fields.CharEnumField(Role, max_length=6)
+    digest = fields.CharField(max_length=64, unique=True)
+    invited_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", null=True, related_name=False, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    organization_id: uuid.UUID
+    invited_by_id: uuid.UUID | None
+
+    class Meta:
+        table = "invitation"
+        indexes = (("organization_id", "email_key"),)
+
+
+class PasswordReset(Model):
+    """A password-reset token, by digest: single use (the row is deleted when used)."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="password_resets", on_delete=fields.CASCADE
+    )
+    digest = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    user_id: uuid.UUID
+
+    class Meta:
+        table = "password_reset"
+
+
+class OutboxMessage(Model):
+    """A side effect waiting to leave (a mail today, webhooks may reuse it): written in the same
+    transaction as the change that causes it, delivered by a job, deleted once delivered.
+
+    `next_attempt_at` is also the claim: a worker moves it forward with a conditional UPDATE
+    before sending, so two workers never send one message at once."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    payload: dict[str, object] = fields.JSONField()
+    attempts = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.CharField(max_length=200, null=True)
+    # Set when the last retry failed: the message is kept (without its body) for the operator.
+    failed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        indexes = (("failed_at", "next_attempt_at"),)

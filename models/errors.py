@@ -74,3 +74,23 @@ class InvalidCredentials(DomainError):
 
 class Forbidden(DomainError):
     message = "This credential may not do that."
+
+
+class MemberNotFound(NotFound):
+    message = "No such member."
+
+
+class InvitationNotFound(NotFound):
+    message = "No such invitation, or it has been used, revoked or has expired."
+
+
+class AlreadyMember(DomainError):
+    message = "This person is already a member of the organization."
+
+
+class LastOwner(DomainError):
+    message = "An organization needs at least one owner: make someone else an owner first."
+
+
+class ResetTokenInvalid(DomainError):
+    message = "This password-reset link is not valid: it was used, has expired or is mistyped."

@@ -10,6 +10,9 @@ MAX_GRACE_SECONDS = 604_800
 # The seed's promise: a rolled key keeps working for 12 hours unless told otherwise.
 DEFAULT_GRACE_SECONDS = 43_200
 DEFAULT_SESSION_TTL_SECONDS = 43_200
+DEFAULT_INVITATION_TTL_SECONDS = 604_800  # a week
+PASSWORD_RESET_TTL_SECONDS = 3_600
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -57,6 +60,30 @@ class AccountPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MailPolicy:
+    """Whether mail goes out at all (SMTP_URL is set), and what links in it point to."""
+
+    enabled: bool = False
+    public_url: str = DEFAULT_PUBLIC_URL
+
+    def link(self, fragment: str) -> str:
+        """A dashboard link. Tokens ride in the fragment (`#…`), which browsers never send to a
+        server, so they reach no access log or proxy."""
+        return f"{self.public_url}/#{fragment}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TeamPolicy:
+    """How invitations and password resets are issued."""
+
+    token_prefix: str = ""
+    invitation_ttl_seconds: int = DEFAULT_INVITATION_TTL_SECONDS
+    reset_ttl_seconds: int = PASSWORD_RESET_TTL_SECONDS
+    mail: MailPolicy = field(default_factory=MailPolicy)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Policies:
     keys: KeyPolicy = field(default_factory=KeyPolicy)
     accounts: AccountPolicy = field(default_factory=AccountPolicy)
+    teams: TeamPolicy = field(default_factory=TeamPolicy)

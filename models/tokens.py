@@ -24,7 +24,7 @@ START_BODY_CHARS = 4
 # The token grammar, stated once: settings validate TOKEN_PREFIX with PREFIX, the log redactor
 # finds tokens with TOKEN_IN_TEXT, `parse` checks them with _SHAPE; all built from these parts.
 PREFIX = "[a-z0-9]{1,16}"
-_KINDS = "pk|sk|ses"
+_KINDS = "pk|sk|ses|inv|rst"
 _SHAPE = re.compile(
     rf"(?:{PREFIX}_)?({_KINDS})_([0-9A-Za-z]{{{BODY_LENGTH}}})"
     rf"([0-9A-Za-z]{{{CHECKSUM_LENGTH}}})"
@@ -38,6 +38,8 @@ class TokenKind(Enum):
     PUBLIC_KEY = "pk"
     SECRET_KEY = "sk"
     SESSION = "ses"
+    INVITATION = "inv"
+    PASSWORD_RESET = "rst"
 
 
 def valid_prefix(prefix: str) -> bool:

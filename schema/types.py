@@ -16,6 +16,7 @@ from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
+from models.pagination import Page
 from schema import enums  # noqa: F401  (registers the domain's enums, described)
 from schema.audit import audit_events, key_usage, revoked_key_uses, security_events
 from schema.connection import (
@@ -29,6 +30,12 @@ from schema.connection import (
 )
 from schema.context import Info
 from schema.errors import BadUserInput
+from schema.teams import (
+    Invitation,
+    Member,
+    organization_invitations,
+    organization_members,
+)
 
 # The listings' names, inside their cursors: a cursor of one is refused by the other.
 KEYS = "keys"
@@ -258,6 +265,17 @@ class Organization:
             ),
         )
 
+    members: Connection[Member] = strawberry.field(
+        resolver=organization_members,
+        description="The organization's members, earliest to join first, a page at a time (a "
+        "Relay connection). Needs LIST_MEMBERS (any member; never an API key).",
+    )
+    invitations: list[Invitation] = strawberry.field(
+        resolver=organization_invitations,
+        description="The organization's invitations with `status` (pending by default; null "
+        "for all), newest first.",
+    )
+
 
 @strawberry.type(description="A person with an account.")
 class User:
@@ -284,8 +302,8 @@ class User:
     )
 
     @strawberry.field(
-        description="The organizations the user belongs to, oldest first, a page at a time "
-        "(a Relay connection); a bad argument is a BAD_USER_INPUT error naming it."
+        description="Your organizations (empty for anyone else's account), oldest first, a "
+        "page at a time (a Relay connection); a bad argument is a BAD_USER_INPUT error naming it."
     )
     async def organizations(
         self,
@@ -295,7 +313,12 @@ class User:
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> Connection[Organization]:
         request = connection_arguments(ORGANIZATIONS, first, after, last, before)
-        page = await user_organization_page(self.principal, request)
+        if self.principal.user_id != uuid.UUID(self.id):
+            # A member's `user` is visible to the organization's other members: their other
+            # organizations are not.
+            page: Page[OrganizationAccess] = Page([], False, False, 0)
+        else:
+            page = await user_organization_page(self.principal, request)
         return connection(
             ORGANIZATIONS,
             page,

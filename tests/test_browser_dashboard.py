@@ -125,7 +125,8 @@ def test_sign_up_create_roll_delete_sign_out(
     screenshot(page, "9-after-delete")
 
     # when they sign out, then they are back at sign-in with nothing of the session kept
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name=re.compile("^Account menu")).click()
+    page.get_by_role("menuitem", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
     screenshot(page, "10-signed-out")
@@ -183,7 +184,8 @@ def test_organizations_sign_in_and_errors_in_place(
     # a reload keeps the session (sessionStorage); signing out and in again works
     page.reload()
     expect(page.get_by_role("heading", name="API keys")).to_be_visible()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name=re.compile("^Account menu")).click()
+    page.get_by_role("menuitem", name="Sign out").click()
     sign_in = page.get_by_role("form", name="Sign in")
     sign_in.get_by_label("Email").fill(email)
     sign_in.get_by_label("Password").fill("wrong password")

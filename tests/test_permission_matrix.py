@@ -16,8 +16,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLObjectType
+
 from models import tokens
-from models.entities import ApiKey, Membership, Organization, Role, Session, User
+from models.entities import ApiKey, Invitation, Membership, Organization, Role, Session, User
 from schema import build_schema
 from tests.harness import CREATE_API_KEY, Account, Api
 from tests.support import ROLL_API_KEY, add_member
@@ -77,6 +79,38 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "sessions": ("-", ("UNAUTHENTICATED", "ok", "ok", "ok", *["FORBIDDEN"] * 4)),
+    # -- the organization's guarded fields (asked through `organization(id:)`) --
+    "Organization.apiKeys": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok null null null"] * 3),
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "ok null null null",
+            "ok null null null",
+        ),
+    ),
+    "Organization.members": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok null null null"] * 3),
+            *(["FORBIDDEN null null null"] * 2),
+            "FORBIDDEN null null null",
+            "FORBIDDEN null null null",
+        ),
+    ),
+    "Organization.invitations": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok null null null"] * 3),
+            *(["FORBIDDEN null null null"] * 2),
+            "FORBIDDEN null null null",
+            "FORBIDDEN null null null",
+        ),
+    ),
     # -- mutations --
     "signUp": ("-", ("ok",) * 8),
     "signIn": ("-", ("ok",) * 8),
@@ -147,6 +181,118 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
         ),
     ),
+    # -- teams --
+    "inviteMember": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+        ),
+    ),
+    "acceptInvitation": (
+        "-",
+        (
+            "UNAUTHENTICATED",
+            *(["InvitationNotFound"] * 3),
+            "FORBIDDEN",
+            "FORBIDDEN",
+            "FORBIDDEN",
+            "FORBIDDEN",
+        ),
+    ),
+    "revokeInvitation": (
+        "invitation",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN InvitationNotFound InvitationNotFound InvitationNotFound",
+            "ok InvitationNotFound InvitationNotFound InvitationNotFound",
+            "ok InvitationNotFound InvitationNotFound InvitationNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN InvitationNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN InvitationNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN InvitationNotFound",
+        ),
+    ),
+    "changeMemberRole": (
+        "member",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN MemberNotFound MemberNotFound MemberNotFound",
+            "ok MemberNotFound MemberNotFound MemberNotFound",
+            "ok MemberNotFound MemberNotFound MemberNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN MemberNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN MemberNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN MemberNotFound",
+        ),
+    ),
+    "removeMember": (
+        "member",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN MemberNotFound MemberNotFound MemberNotFound",
+            "ok MemberNotFound MemberNotFound MemberNotFound",
+            "ok MemberNotFound MemberNotFound MemberNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN MemberNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN MemberNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN MemberNotFound",
+        ),
+    ),
+    "leaveOrganization": (
+        "joined organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok OrganizationNotFound OrganizationNotFound OrganizationNotFound"] * 3),
+            "FORBIDDEN",
+            "FORBIDDEN",
+            "FORBIDDEN",
+            "FORBIDDEN",
+        ),
+    ),
+    "renameOrganization": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+        ),
+    ),
+    "deleteOrganization": (
+        "joined organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+        ),
+    ),
+    # -- account (a wrong current password: the matrix must not change anyone's password) --
+    "changePassword": (
+        "-",
+        (
+            "UNAUTHENTICATED",
+            *(["InvalidCredentials"] * 3),
+            "FORBIDDEN",
+            "FORBIDDEN",
+            "FORBIDDEN",
+            "FORBIDDEN",
+        ),
+    ),
+    "requestPasswordReset": ("-", ("ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok")),
+    "resetPassword": (
+        "-",
+        tuple(["ResetTokenInvalid"] * 8),
+    ),
 }
 
 SUCCESSES = {
@@ -157,6 +303,14 @@ SUCCESSES = {
     "ApiKeyDeleted",
     "ApiKeyRenamed",
     "SessionEnded",
+    "MemberInvited",
+    "InvitationRevoked",
+    "MemberRoleChanged",
+    "MemberRemoved",
+    "OrganizationLeft",
+    "OrganizationRenamed",
+    "OrganizationDeleted",
+    "PasswordResetRequested",
     "Organization",
     "ApiKey",
     "User",
@@ -185,6 +339,67 @@ DOCUMENTS = {
     "renameApiKey": (
         'mutation Q($id: ID!) { renameApiKey(input: {id: $id, name: "n"}) { __typename } }'
     ),
+    "Organization.apiKeys": (
+        "query Q($id: ID) { organization(id: $id) { __typename apiKeys { totalCount } } }"
+    ),
+    "Organization.members": (
+        "query Q($id: ID) { organization(id: $id) { __typename members { totalCount } } }"
+    ),
+    "Organization.invitations": (
+        "query Q($id: ID) { organization(id: $id) { __typename invitations { id } } }"
+    ),
+    "inviteMember": (
+        'mutation Q($id: ID!) { inviteMember(input: {organizationId: $id, email: "n@example.com"})'
+        " { __typename } }"
+    ),
+    "acceptInvitation": (
+        "mutation Q($token: String!) { acceptInvitation(input: {token: $token}) { __typename } }"
+    ),
+    "revokeInvitation": (
+        "mutation Q($id: ID!) { revokeInvitation(input: {id: $id}) { __typename } }"
+    ),
+    "changeMemberRole": (
+        "mutation Q($id: ID!, $user: ID!) { changeMemberRole(input: "
+        "{organizationId: $id, userId: $user, role: ADMIN}) { __typename } }"
+    ),
+    "removeMember": (
+        "mutation Q($id: ID!, $user: ID!) { removeMember(input: "
+        "{organizationId: $id, userId: $user}) { __typename } }"
+    ),
+    "leaveOrganization": (
+        "mutation Q($id: ID!) { leaveOrganization(input: {organizationId: $id}) { __typename } }"
+    ),
+    "renameOrganization": (
+        'mutation Q($id: ID!) { renameOrganization(input: {id: $id, name: "Renamed"}) '
+        "{ __typename } }"
+    ),
+    "deleteOrganization": (
+        "mutation Q($id: ID!) { deleteOrganization(input: "
+        '{id: $id, confirmName: "My organization"}) { __typename } }'
+    ),
+    "changePassword": (
+        'mutation Q { changePassword(input: {currentPassword: "not the password", '
+        'newPassword: "not the password either"}) { __typename } }'
+    ),
+    "requestPasswordReset": (
+        "mutation Q($email: String!) { requestPasswordReset(input: {email: $email}) "
+        "{ __typename } }"
+    ),
+    "resetPassword": (
+        "mutation Q($token: String!) { resetPassword(input: {token: $token, "
+        'newPassword: "a new passphrase"}) { __typename } }'
+    ),
+}
+
+# Organization fields anyone who may see the organization may read: no row of their own.
+PLAIN_ORGANIZATION_FIELDS = {
+    "id",
+    "name",
+    "createdAt",
+    "viewerRole",
+    "viewerPermissions",
+    "rollGracePeriodSeconds",
+    "maxRollGracePeriodSeconds",
 }
 
 
@@ -212,6 +427,11 @@ def schema_fields() -> set[str]:
     for root in (graphql_schema.query_type, graphql_schema.mutation_type):
         assert root is not None
         fields |= {name for name in root.fields if not name.startswith("__")}
+    organization = graphql_schema.get_type("Organization")
+    assert isinstance(organization, GraphQLObjectType)
+    fields |= {f"Organization.{name}" for name in organization.fields} - {
+        f"Organization.{name}" for name in PLAIN_ORGANIZATION_FIELDS
+    }
     return fields
 
 
@@ -231,6 +451,7 @@ class Tenant:
     made_by_key_token: str  # a secret key created by `secret_token`
     stranger_key_id: str  # a key other tenants' principals aim at
     stranger_session_id: str  # a session of the owner that others aim at
+    stranger_invitation_id: str  # a pending invitation others aim at
 
 
 async def tenant(api: Api) -> Tenant:
@@ -246,6 +467,7 @@ async def tenant(api: Api) -> Tenant:
     stranger_key, _ = await api.create_key(owner, name="target")
     await api.sign_in(owner.email)
     data = await api.query("query { sessions { id } }", token=owner.session)
+    invited = await _invite(api, owner)
     return Tenant(
         owner=owner,
         admin=admin,
@@ -255,7 +477,19 @@ async def tenant(api: Api) -> Tenant:
         made_by_key_token=made_by_key,
         stranger_key_id=stranger_key["id"],
         stranger_session_id=data["sessions"][0]["id"],
+        stranger_invitation_id=invited,
     )
+
+
+async def _invite(api: Api, owner: Account) -> str:
+    """A fresh pending invitation to `owner`'s organization; its id."""
+    data = await api.query(
+        "mutation Q($id: ID!, $email: String!) { inviteMember(input: "
+        "{organizationId: $id, email: $email}) { ... on MemberInvited { invitation { id } } } }",
+        {"id": owner.organization_id, "email": f"{uuid.uuid4().hex[:12]}@example.com"},
+        token=owner.session,
+    )
+    return str(data["inviteMember"]["invitation"]["id"])
 
 
 async def snapshot(tenant: Tenant) -> list[Any]:
@@ -267,6 +501,7 @@ async def snapshot(tenant: Tenant) -> list[Any]:
         await ApiKey.filter(organization_id=organization_id).order_by("id").values(),
         await User.filter(id__in=user_ids).order_by("id").values(),
         await Session.filter(user_id__in=user_ids).order_by("id").values(),
+        await Invitation.filter(organization_id=organization_id).order_by("id").values(),
     ]
 
 
@@ -277,7 +512,7 @@ def outcome(field: str, status: int, body: dict[str, Any]) -> str:
         code = body["errors"][0].get("extensions", {}).get("code")
         assert code in ("UNAUTHENTICATED", "FORBIDDEN"), body
         return str(code)
-    value = body["data"][field]
+    value = body["data"][field.split(".")[0].lower() if "." in field else field]
     if value is None:
         return "null"
     if value is True or isinstance(value, list):
@@ -301,7 +536,7 @@ async def test_the_permission_matrix(api: Api, db: None) -> None:
             for field in MATRIX:
                 for variant in variants(field):
                     token = await _credential(api, principal, home)
-                    variables = await _variables(api, field, variant, token, home, away)
+                    variables = await _variables(api, field, variant, token, home, away, principal)
                     status, body = await api.raw(DOCUMENTS[field], variables, token=token)
                     # then
                     got = outcome(field, status, body)
@@ -332,14 +567,40 @@ async def _credential(api: Api, principal: str, home: Tenant) -> str | None:
 
 
 async def _variables(
-    api: Api, field: str, variant: str, token: str | None, home: Tenant, away: Tenant
+    api: Api,
+    field: str,
+    variant: str,
+    token: str | None,
+    home: Tenant,
+    away: Tenant,
+    principal: str,
 ) -> dict[str, Any]:
+    if field == "acceptInvitation":
+        return {"token": tokens.generate(tokens.TokenKind.INVITATION)}
+    if field == "resetPassword":
+        return {"token": tokens.generate(tokens.TokenKind.PASSWORD_RESET)}
+    if field == "requestPasswordReset":
+        return {"email": f"{uuid.uuid4().hex[:12]}@example.com"}
+    target, _ = MATRIX[field]
+    if target == "member":
+        return await _member_variables(api, variant, home, away)
+    if target == "joined organization" and variant == OWN:
+        users = {"MEMBER": home.member, "ADMIN": home.admin, "OWNER": home.owner}
+        if principal not in users:
+            return {"id": home.owner.organization_id}
+        # an organization of its own to leave or delete, where it holds its role
+        host = await api.sign_up()
+        await add_member(users[principal], host.organization_id, Role(principal))
+        return {"id": host.organization_id}
+    if target == "invitation" and variant in (OWN, FOREIGN):
+        return {
+            "id": await _invite(api, home.owner) if variant == OWN else away.stranger_invitation_id
+        }
     if field == "signUp":
         email = f"{uuid.uuid4().hex[:12]}@example.com"
         return {"input": {"email": email, "password": "correct horse battery staple"}}
     if field == "signIn":
         return {"input": {"email": home.owner.email, "password": "correct horse battery staple"}}
-    target, _ = MATRIX[field]
     if target == "-" or variant == OMITTED:
         return {}
     if variant == RANDOM:
@@ -350,7 +611,7 @@ async def _variables(
         }
     if variant == MALFORMED:
         return {"id": "sk_nope" if target == "token" else "not-an-id"}
-    if target == "organization":
+    if target in ("organization", "joined organization"):
         return {"id": (home if variant == OWN else away).owner.organization_id}
     if target == "token":
         return {"id": (home if variant == OWN else away).secret_token}
@@ -372,6 +633,20 @@ async def _variables(
     return {"id": next(s["id"] for s in data["sessions"] if s["current"])}
 
 
+async def _member_variables(api: Api, variant: str, home: Tenant, away: Tenant) -> dict[str, Any]:
+    """An organization and a MEMBER of it: a fresh one of the principal's own organization, the
+    other organization's, or ids naming nothing."""
+    if variant == OWN:
+        victim = await api.sign_up()
+        await add_member(victim, home.owner.organization_id, Role.MEMBER)
+        return {"id": home.owner.organization_id, "user": victim.user_id}
+    if variant == FOREIGN:
+        return {"id": away.owner.organization_id, "user": away.member.user_id}
+    if variant == RANDOM:
+        return {"id": str(uuid.uuid4()), "user": str(uuid.uuid4())}
+    return {"id": "not-an-id", "user": "not-an-id"}
+
+
 async def _is(api: Api, token: str, account: Account) -> bool:
     status, body = await api.raw("query { me { id } }", token=token)
     me = body.get("data", {}).get("me") if status == 200 else None
@@ -383,7 +658,12 @@ async def _is(api: Api, token: str, account: Account) -> bool:
 PUBLIC_ORGANIZATION_FIELDS = frozenset({"id", "name", "viewerPermissions"})
 ORGANIZATION_FIELD = {
     "apiKeys": "apiKeys { totalCount }",
+    "members": "members { totalCount }",
+    "invitations": "invitations { id }",
 }
+# The team's fields are for people: no API key reads them (see the teams' roles table).
+PEOPLE_ONLY_FIELDS = frozenset({"members", "invitations"})
+PEOPLE = frozenset({"MEMBER", "ADMIN", "OWNER"})
 
 
 def organization_fields() -> list[str]:
@@ -408,7 +688,9 @@ async def test_organization_fields_by_principal(api: Api, db: None) -> None:
             # then it is allowed exactly as the table says
             assert status == 200, body
             got = body["errors"][0]["extensions"]["code"] if "errors" in body else "ok"
-            allowed = principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS
+            allowed = (principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS) and (
+                principal in PEOPLE or name not in PEOPLE_ONLY_FIELDS
+            )
             if got != ("ok" if allowed else "FORBIDDEN"):
                 wrong.append((principal, name, got))
     assert not wrong, wrong

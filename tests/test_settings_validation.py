@@ -63,7 +63,7 @@ def test_the_server_refuses_to_start_with_one_line(tmp_path: Path) -> None:
     }
     # when
     done = subprocess.run(
-        [sys.executable, "server.py", "serve", "--port", "0"],
+        [sys.executable, "server.py", "serve", "--port", "8000"],  # never bound: refused first
         cwd=ROOT,
         env=env,
         capture_output=True,

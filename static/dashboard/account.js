@@ -1,71 +1,137 @@
-// The Account page: the signed-in person's own security log (sign-ins, failed sign-ins,
-// sign-outs, ended sessions), newest first.
+// The account pages: change your password (Account); and, before signing in, "Forgot
+// password?" (a reset link by mail) and the page a reset link opens.
 
-import { graphql } from "./api.js";
-import { h, until } from "./dom.js";
+import { expect, graphql } from "./api.js";
+import { field, formError, h, onSubmit } from "./dom.js";
+import { CHANGE_PASSWORD, REQUEST_PASSWORD_RESET, RESET_PASSWORD } from "./team_api.js";
 
-const SECURITY = `query Security($after: String) {
-  me { email securityEvents(first: 50, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { id occurredAt action clientAddress userAgent requestId } }
-  } }
-}`;
+const password = (autocomplete) =>
+  h("input", { type: "password", required: true, autocomplete, minlength: 8, maxlength: 1024 });
 
-const WORDS = {
-  "user.signed_up": "Account created",
-  "user.signed_in": "Signed in",
-  "user.sign_in_failed": "Failed sign-in (wrong password)",
-  "user.signed_out": "Signed out",
-  "session.ended": "A session was ended",
-  "user.password_changed": "Password changed",
-  "user.password_reset": "Password reset",
-};
-
-export async function showAccount(main) {
-  const list = h("ol", { class: "activity", "aria-label": "Security log, newest first" });
-  const more = h("button", { type: "button", class: "ghost", hidden: true }, "Show older events");
-  const status = h("p", { class: "error", role: "alert" });
-  let cursor = null;
-  const load = async (append) => {
-    try {
-      const { me } = await graphql(SECURITY, { after: append ? cursor : null });
-      const page = me.securityEvents;
-      const rows = page.edges.map(({ node }) =>
-        h(
-          "li",
-          { "data-action": node.action },
-          h("p", { class: "what" }, WORDS[node.action] ?? node.action),
-          h(
-            "p",
-            { class: "meta" },
-            h("time", { datetime: node.occurredAt }, until(node.occurredAt)),
-            h("span", { class: "muted" }, [node.clientAddress, node.userAgent].filter(Boolean).join(" · ")),
-          ),
-        ),
-      );
-      if (append) list.append(...rows);
-      else list.replaceChildren(...rows);
-      cursor = page.pageInfo.endCursor;
-      more.hidden = !page.pageInfo.hasNextPage;
-    } catch (error) {
-      if (error.code !== "UNAUTHENTICATED") status.textContent = error.message;
-    }
-  };
-  more.addEventListener("click", () => load(true));
+export function showAccount(main, user) {
+  const done = h("p", { class: "notice", role: "status", hidden: true });
+  const form = onSubmit(
+    h(
+      "form",
+      { method: "post", "aria-label": "Change password" },
+      field({
+        label: "Current password",
+        name: "currentPassword",
+        input: password("current-password"),
+      }),
+      field({
+        label: "New password",
+        name: "newPassword",
+        hint: "At least 8 characters. Your other sessions end when it changes.",
+        input: password("new-password"),
+      }),
+      h(
+        "div",
+        { class: "buttons" },
+        formError(),
+        h("button", { type: "submit", class: "primary" }, "Change password"),
+      ),
+    ),
+    async (data) => {
+      const input = {
+        currentPassword: data.get("currentPassword"),
+        newPassword: data.get("newPassword"),
+      };
+      const result = (await graphql(CHANGE_PASSWORD, { input })).changePassword;
+      const { endedSessions } = expect(result, "PasswordChanged", {
+        InvalidCredentials: "currentPassword",
+      });
+      form.reset();
+      done.hidden = false;
+      done.textContent =
+        endedSessions === 1
+          ? "Password changed. 1 other session was ended."
+          : `Password changed. ${endedSessions} other sessions were ended.`;
+    },
+  );
   main.replaceChildren(
     h(
       "div",
       { class: "page-head" },
-      h(
-        "div",
-        {},
-        h("h1", {}, "Account"),
-        h("p", { class: "lead" }, "Your security log: where and when your account was used. A sign-in you do not recognise? End its session and change your password."),
-      ),
+      h("div", {}, h("h1", {}, "Account"), h("p", { class: "lead" }, user.email)),
     ),
-    status,
-    list,
-    more,
+    done,
+    h("section", { class: "card" }, h("h2", {}, "Password"), form),
   );
-  await load(false);
+}
+
+function authPage(root, title, ...content) {
+  root.replaceChildren(
+    h("main", { class: "auth" }, h("div", { class: "card" }, h("h1", {}, title), ...content)),
+  );
+  root.querySelector("input")?.focus();
+}
+
+/** "Forgot password?": ask for a reset link; `back()` returns to the sign-in form. */
+export function showForgotPassword(root, { back }) {
+  const form = onSubmit(
+    h(
+      "form",
+      { method: "post", "aria-label": "Reset password" },
+      field({
+        label: "Email",
+        name: "email",
+        input: h("input", {
+          type: "email",
+          required: true,
+          autocomplete: "username",
+          maxlength: 254,
+        }),
+      }),
+      h("button", { type: "submit", class: "primary wide" }, "Mail me a reset link"),
+      formError(),
+    ),
+    async (data) => {
+      const input = { email: data.get("email") };
+      const result = (await graphql(REQUEST_PASSWORD_RESET, { input })).requestPasswordReset;
+      expect(result, "PasswordResetRequested");
+      authPage(
+        root,
+        "Check your mail",
+        h(
+          "p",
+          { role: "status" },
+          `If an account has the email ${input.email}, a link to reset its password is on its `,
+          "way. It works once, for one hour.",
+        ),
+        h("button", { type: "button", class: "wide", onclick: back }, "Back to sign in"),
+      );
+    },
+  );
+  authPage(
+    root,
+    "Forgot password?",
+    form,
+    h("button", { type: "button", class: "ghost wide", onclick: back }, "Back to sign in"),
+  );
+}
+
+/** The page a reset link opens: a new password for the token; `done(notice)` goes to sign-in. */
+export function showResetPassword(root, token, { done }) {
+  const form = onSubmit(
+    h(
+      "form",
+      { method: "post", "aria-label": "Choose a new password" },
+      field({
+        label: "New password",
+        name: "newPassword",
+        hint: "At least 8 characters. Every session of your account ends.",
+        input: password("new-password"),
+      }),
+      h("button", { type: "submit", class: "primary wide" }, "Set new password"),
+      formError(),
+    ),
+    async (data) => {
+      const input = { token, newPassword: data.get("newPassword") };
+      const result = (await graphql(RESET_PASSWORD, { input })).resetPassword;
+      expect(result, "PasswordReset", { ResetTokenInvalid: "form" });
+      done("Your password is reset. Sign in with the new one.");
+    },
+  );
+  authPage(root, "Choose a new password", form);
 }

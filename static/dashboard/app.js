@@ -20,6 +20,7 @@ import { showKeys } from "./keys.js";
 import { currentRoute, keysPath, linkTo, navigate, onRoute } from "./router.js";
 import { ACCOUNT_PATH, activityPath } from "./router.js";
 import { showAccount } from "./account.js";
+import { showSecurityLog } from "./security.js";
 import { showActivity } from "./activity.js";
 
 const root = document.getElementById("app");
@@ -94,6 +95,15 @@ function showAuth({ notice = null, warning = false, mode = "signIn", email = "" 
       field({ label: "Password", name: "password", input: passwordInput("current-password") }),
       h("button", { type: "submit", class: "primary wide" }, "Sign in"),
       formError(),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "ghost wide",
+          onclick: () => showForgotPassword(root, { back: () => showAuth() }),
+        },
+        "Forgot password?",
+      ),
     ),
     async (data) => {
       const input = { email: data.get("email"), password: data.get("password") };
@@ -277,12 +287,11 @@ function render(current, route) {
       h(
         "div",
         { class: "account" },
-        h("span", { class: "email" }, state.user.email),
-        h(
-          "button",
-          { type: "button", class: "ghost", onclick: () => signOut(signOutError) },
-          "Sign out",
-        ),
+        accountMenu(state.user.email, [
+          ["Settings", () => render(current, "api-keys")],
+          ["Account", () => render(current, "account")],
+          ["Sign out", () => signOut(signOutError)],
+        ]),
         signOutError,
       ),
     ),
@@ -317,7 +326,10 @@ function render(current, route) {
       main,
     ),
   );
-  if (route.page === "account") return showAccount(main);
+  if (route.page === "account") {
+    showAccount(main, state.user);
+    return showSecurityLog(main);
+  }
   if (!current) {
     main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
     return undefined;

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_created_by_key_sign_up')]
+    dependencies = [('models', '0003_teams')]
 
     initial = False
 

@@ -1,0 +1,71 @@
+"""The mails keyward sends, as plain data for the outbox: who to, the subject, the text.
+
+A mail may carry an invitation or password-reset link (that is its purpose) but never an API
+key: the functions here take no key, only the link they are given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+MAIL_KIND = "mail"
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"to": self.to, "subject": self.subject, "body": self.body}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Mail:
+        return cls(
+            to=str(payload["to"]), subject=str(payload["subject"]), body=str(payload["body"])
+        )
+
+
+def _one_line(text: str) -> str:
+    """Text fit for a header: a name may hold line breaks, a header must not."""
+    return " ".join(text.split())
+
+
+def invitation_mail(
+    *,
+    to: str,
+    organization_name: str,
+    role: str,
+    inviter_email: str | None,
+    link: str,
+    expires_at: datetime,
+) -> Mail:
+    who = inviter_email or "Someone"
+    organization_name = _one_line(organization_name)
+    return Mail(
+        to=to,
+        subject=f"You are invited to {organization_name} on keyward",
+        body=(
+            f"{who} invited you to join {organization_name} on keyward as {role.lower()}.\n\n"
+            f"Accept the invitation here (sign in or sign up with this email address):\n"
+            f"{link}\n\n"
+            f"The link works once, until {expires_at:%Y-%m-%d %H:%M} UTC. If you did not expect "
+            f"it, ignore this mail.\n"
+        ),
+    )
+
+
+def password_reset_mail(*, to: str, link: str) -> Mail:
+    return Mail(
+        to=to,
+        subject="Reset your keyward password",
+        body=(
+            "Someone asked to reset the password of your keyward account.\n\n"
+            f"Choose a new password here (the link works once, for one hour):\n{link}\n\n"
+            "Every session of the account ends when the password is reset. If you did not ask, "
+            "ignore this mail: your password stays as it is.\n"
+        ),
+    )

@@ -1,0 +1,53 @@
+"""deleteOrganization: OWNERs only, with the name typed to confirm. Its keys stop working at
+once; its members lose it on their very next request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models import errors
+from models.access import Permission, organization_access
+from models.organizations import organization_delete
+from schema.context import Info
+from schema.errors import InvalidInput, OrganizationNotFound, invalid_input
+from schema.types import parse_id
+
+
+@strawberry.input(description="The organization to delete, and its name typed to confirm.")
+class DeleteOrganizationInput:
+    id: strawberry.ID = strawberry.field(description="The organization.")
+    confirm_name: str = strawberry.field(description="The organization's name, exactly.")
+
+
+@strawberry.type(description="The organization, its keys, members and invitations are gone.")
+class OrganizationDeleted:
+    organization_id: strawberry.ID = strawberry.field(description="The deleted organization.")
+
+
+DeleteOrganizationResult = Annotated[
+    OrganizationDeleted | OrganizationNotFound | InvalidInput,
+    strawberry.union("DeleteOrganizationResult"),
+]
+
+
+async def delete_organization(
+    info: Info, input: DeleteOrganizationInput
+) -> DeleteOrganizationResult:
+    principal = info.context.require_principal()
+    organization_id = parse_id(input.id)
+    access = (
+        None
+        if organization_id is None
+        else await organization_access(principal, organization_id, Permission.MANAGE_ORGANIZATION)
+    )
+    if access is None:
+        return OrganizationNotFound(message=errors.OrganizationNotFound.message)
+    try:
+        deleted = await organization_delete(access=access, confirm_name=input.confirm_name)
+    except errors.InvalidInput as error:
+        return invalid_input(error)
+    except errors.OrganizationNotFound as error:
+        return OrganizationNotFound(message=error.message)
+    return OrganizationDeleted(organization_id=strawberry.ID(str(deleted)))
