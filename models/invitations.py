@@ -21,11 +21,13 @@ from tortoise.transactions import in_transaction
 from models import tokens
 from models.access import OrganizationAccess, Permission, UserPrincipal
 from models.accounts import clean_email, email_key
+from models.audit import Actor, ActorType, Target, actor_of, audit_record
 from models.entities import Invitation, Membership, Organization, Role, User
 from models.errors import AlreadyMember, InvitationNotFound
 from models.mail import MAIL_KIND, invitation_mail
 from models.outbox import outbox_add
 from models.policies import TeamPolicy
+from models.request_context import NO_REQUEST
 
 MAX_LISTED_INVITATIONS = 200
 
@@ -106,6 +108,15 @@ async def invitation_create(
                 expires_at=expires_at,
             )
             await outbox_add(kind=MAIL_KIND, payload=mail.payload(), now=now)
+        await audit_record(
+            organization_id=organization.id,
+            action="member.invited",
+            actor=await actor_of(access.principal),
+            target=Target("invitation", str(invitation.id), email),
+            details={"role": role.value, "expiresAt": expires_at.isoformat()},
+            context=NO_REQUEST,
+            now=now,
+        )
     return Invited(invitation=invitation, token=token, link=link, mailed=policy.mail.enabled)
 
 
@@ -136,8 +147,22 @@ async def invitation_revoke(
     """Revoke a pending invitation: its token stops working at once."""
     access.demand(Permission.MANAGE_MEMBERS)
     scope = Invitation.filter(id=invitation_id, organization_id=access.organization.id)
-    if not await scope.filter(_pending(now)).update(revoked_at=now):
-        raise InvitationNotFound()
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        if not await scope.filter(_pending(now)).update(revoked_at=now):
+            raise InvitationNotFound()
+        revoked = await scope.first()
+        await audit_record(
+            organization_id=access.organization.id,
+            action="invitation.revoked",
+            actor=actor,
+            target=Target(
+                "invitation", str(invitation_id), None if revoked is None else revoked.email
+            ),
+            details=None,
+            context=NO_REQUEST,
+            now=now,
+        )
     invitation = await scope.select_related("invited_by").first()
     if invitation is None:
         raise InvitationNotFound()
@@ -167,6 +192,15 @@ async def invitation_accept(
                 organization_id=invitation.organization_id,
                 role=invitation.role,
                 created_at=now,
+            )
+            await audit_record(
+                organization_id=invitation.organization_id,
+                action="member.joined",
+                actor=Actor(ActorType.USER, str(user.id), user.email),
+                target=Target("member", str(user.id), user.email),
+                details={"role": invitation.role.value, "invitationId": str(invitation.id)},
+                context=NO_REQUEST,
+                now=now,
             )
     except IntegrityError:  # a member already (joined by another invitation meanwhile)
         raise InvitationNotFound() from None
