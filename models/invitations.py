@@ -27,7 +27,7 @@ from models.errors import AlreadyMember, InvitationNotFound
 from models.mail import MAIL_KIND, invitation_mail
 from models.outbox import outbox_add
 from models.policies import TeamPolicy
-from models.request_context import NO_REQUEST
+from models.request_context import NO_REQUEST, RequestContext
 
 MAX_LISTED_INVITATIONS = 200
 
@@ -68,6 +68,7 @@ async def invitation_create(
     role: Role,
     now: datetime,
     policy: TeamPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> Invited:
     """Invite `email` as `role`: MANAGE_MEMBERS, and MANAGE_OWNERS to invite an OWNER.
     `AlreadyMember` when that email's account is a member already."""
@@ -114,7 +115,7 @@ async def invitation_create(
             actor=await actor_of(access.principal),
             target=Target("invitation", str(invitation.id), email),
             details={"role": role.value, "expiresAt": expires_at.isoformat()},
-            context=NO_REQUEST,
+            context=context,
             now=now,
         )
     return Invited(invitation=invitation, token=token, link=link, mailed=policy.mail.enabled)
@@ -142,7 +143,11 @@ async def invitation_list(
 
 
 async def invitation_revoke(
-    *, access: OrganizationAccess, invitation_id: uuid.UUID, now: datetime
+    *,
+    access: OrganizationAccess,
+    invitation_id: uuid.UUID,
+    now: datetime,
+    context: RequestContext = NO_REQUEST,
 ) -> Invitation:
     """Revoke a pending invitation: its token stops working at once."""
     access.demand(Permission.MANAGE_MEMBERS)
@@ -160,7 +165,7 @@ async def invitation_revoke(
                 "invitation", str(invitation_id), None if revoked is None else revoked.email
             ),
             details=None,
-            context=NO_REQUEST,
+            context=context,
             now=now,
         )
     invitation = await scope.select_related("invited_by").first()
@@ -170,7 +175,7 @@ async def invitation_revoke(
 
 
 async def invitation_accept(
-    *, principal: UserPrincipal, token: str, now: datetime
+    *, principal: UserPrincipal, token: str, now: datetime, context: RequestContext = NO_REQUEST
 ) -> tuple[Organization, Role]:
     """Join the organization the token invites to. Only the invited email's account may: to
     anyone else, as to a used, revoked, expired or made-up token, it is `InvitationNotFound`."""
@@ -199,7 +204,7 @@ async def invitation_accept(
                 actor=Actor(ActorType.USER, str(user.id), user.email),
                 target=Target("member", str(user.id), user.email),
                 details={"role": invitation.role.value, "invitationId": str(invitation.id)},
-                context=NO_REQUEST,
+                context=context,
                 now=now,
             )
     except IntegrityError:  # a member already (joined by another invitation meanwhile)

@@ -25,7 +25,7 @@ from models.clock import utcnow
 from models.entities import Membership, Role
 from models.errors import LastOwner, MemberNotFound
 from models.pagination import Page, PageRequest, Position, paginate
-from models.request_context import NO_REQUEST
+from models.request_context import NO_REQUEST, RequestContext
 from models.sql import is_sqlite, numbered
 
 # The target is no OWNER, or the organization keeps another one. Counted in the statement
@@ -101,7 +101,12 @@ async def _membership(organization_id: uuid.UUID, user_id: uuid.UUID) -> Members
 
 
 def _event(
-    access: OrganizationAccess, action: str, member: Membership, actor: Actor, **details: object
+    access: OrganizationAccess,
+    action: str,
+    member: Membership,
+    actor: Actor,
+    context: RequestContext,
+    **details: object,
 ) -> Callable[[], Awaitable[object]]:
     def record() -> Awaitable[object]:
         return audit_record(
@@ -110,7 +115,7 @@ def _event(
             actor=actor,
             target=Target("member", str(member.user_id), member.user.email),
             details={"role": member.role.value, **details} or None,
-            context=NO_REQUEST,
+            context=context,
             now=utcnow(),
         )
 
@@ -118,7 +123,11 @@ def _event(
 
 
 async def member_change_role(
-    *, access: OrganizationAccess, user_id: uuid.UUID, role: Role
+    *,
+    access: OrganizationAccess,
+    user_id: uuid.UUID,
+    role: Role,
+    context: RequestContext = NO_REQUEST,
 ) -> Membership:
     """Give a member another role. An ADMIN moves people between MEMBER and ADMIN only; making
     or unmaking an OWNER takes an OWNER. `LastOwner` when it would leave no OWNER."""
@@ -137,7 +146,7 @@ async def member_change_role(
         organization_id,
         [role.value, str(current.id), *([str(organization_id)] if demoting else [])],
         _event(
-            access, "member.role_changed", current, await actor_of(access.principal),
+            access, "member.role_changed", current, await actor_of(access.principal), context,
             **{"from": current.role.value, "to": role.value},
         ),
     )  # fmt: skip
@@ -157,7 +166,9 @@ async def _why_not(
     raise LastOwner()
 
 
-async def member_remove(*, access: OrganizationAccess, user_id: uuid.UUID) -> None:
+async def member_remove(
+    *, access: OrganizationAccess, user_id: uuid.UUID, context: RequestContext = NO_REQUEST
+) -> None:
     """Remove a member (their very next request no longer sees the organization)."""
     organization_id = access.organization.id
     current = await _membership(organization_id, user_id)
@@ -169,13 +180,15 @@ async def member_remove(*, access: OrganizationAccess, user_id: uuid.UUID) -> No
         + f" AND {_KEEPS_AN_OWNER}",
         organization_id,
         [str(current.id), str(organization_id)],
-        _event(access, "member.removed", current, await actor_of(access.principal)),
+        _event(access, "member.removed", current, await actor_of(access.principal), context),
     )
     if count == 0:
         await _why_not(organization_id, user_id, access)
 
 
-async def organization_leave(*, access: OrganizationAccess) -> uuid.UUID:
+async def organization_leave(
+    *, access: OrganizationAccess, context: RequestContext = NO_REQUEST
+) -> uuid.UUID:
     """The signed-in user leaves the organization; its last OWNER may not."""
     user = user_of(access.principal)
     organization_id = access.organization.id
@@ -184,7 +197,7 @@ async def organization_leave(*, access: OrganizationAccess) -> uuid.UUID:
         f"DELETE FROM membership WHERE id = ? AND {_KEEPS_AN_OWNER}",
         organization_id,
         [str(current.id), str(organization_id)],
-        _event(access, "member.left", current, await actor_of(access.principal)),
+        _event(access, "member.left", current, await actor_of(access.principal), context),
     )
     if count == 0:
         await _membership(organization_id, user.user_id)

@@ -17,10 +17,12 @@ from models.audit import Target, actor_of, audit_record
 from models.clock import utcnow
 from models.entities import Organization
 from models.errors import InvalidInput, OrganizationNotFound
-from models.request_context import NO_REQUEST
+from models.request_context import NO_REQUEST, RequestContext
 
 
-async def organization_rename(*, access: OrganizationAccess, name: str) -> Organization:
+async def organization_rename(
+    *, access: OrganizationAccess, name: str, context: RequestContext = NO_REQUEST
+) -> Organization:
     access.demand(Permission.MANAGE_ORGANIZATION)
     name = clean_name(name, "name")
     organization = access.organization
@@ -34,14 +36,16 @@ async def organization_rename(*, access: OrganizationAccess, name: str) -> Organ
             actor=actor,
             target=Target("organization", str(organization.id), name),
             details={"from": organization.name, "to": name},
-            context=NO_REQUEST,
+            context=context,
             now=utcnow(),
         )
     organization.name = name
     return organization
 
 
-async def organization_delete(*, access: OrganizationAccess, confirm_name: str) -> uuid.UUID:
+async def organization_delete(
+    *, access: OrganizationAccess, confirm_name: str, context: RequestContext = NO_REQUEST
+) -> uuid.UUID:
     """Delete the organization and everything in it; `confirm_name` must equal its name."""
     access.demand(Permission.MANAGE_ORGANIZATION)
     organization = access.organization
@@ -58,7 +62,7 @@ async def organization_delete(*, access: OrganizationAccess, confirm_name: str) 
             actor=actor,
             target=Target("organization", str(organization.id), organization.name),
             details=None,
-            context=NO_REQUEST,
+            context=context,
             now=utcnow(),
         )
     return organization.id
