@@ -98,6 +98,14 @@ async def password_reset_request(
             expires_at=now + timedelta(seconds=policy.reset_ttl_seconds),
         )
         await outbox_add(kind=MAIL_KIND, payload=mail.payload(), now=now)
+        await security_record(
+            user_id=user.id,
+            action=SecurityAction.PASSWORD_RESET_REQUESTED,
+            context=RequestContext.of(
+                client_address=client_address, user_agent=None, request_id=None
+            ),
+            now=now,
+        )
 
 
 async def password_reset(

@@ -30,6 +30,7 @@ class SecurityAction:
     SESSION_ENDED = "session.ended"
     PASSWORD_CHANGED = "user.password_changed"
     PASSWORD_RESET = "user.password_reset"
+    PASSWORD_RESET_REQUESTED = "user.password_reset_requested"
 
 
 async def security_record(
