@@ -126,11 +126,13 @@ async def test_a_secret_key_is_told_what_it_may_do(api: Api) -> None:
 def test_the_permission_table_is_the_one_the_api_reports() -> None:
     assert ROLE_PERMISSIONS[Role.MEMBER] < ROLE_PERMISSIONS[Role.ADMIN]
     assert ROLE_PERMISSIONS[Role.ADMIN] < ROLE_PERMISSIONS[Role.OWNER] == frozenset(Permission)
-    # A secret key manages its organization's keys, never its people or its settings.
+    # A secret key manages its organization's keys, never its people or its settings; it may
+    # export the audit log (for SIEMs).
     assert KEY_PERMISSIONS[ApiKeyType.SECRET] == {
         Permission.READ_ORGANIZATION,
         Permission.LIST_KEYS,
         Permission.MANAGE_KEYS,
+        Permission.VIEW_AUDIT_LOG,
     }
     assert KEY_PERMISSIONS[ApiKeyType.PUBLIC] == {Permission.READ_ORGANIZATION}
 
