@@ -386,3 +386,29 @@ def test_a_throttled_sign_in_says_how_long_to_wait(
         re.compile(r"Too many failed sign-ins .* Try again in 1[45] minutes\.")
     )
     assert console_errors == []
+
+
+CREATE_WITH_TOKEN = """mutation ($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { ... on ApiKeyCreated { token apiKey { id } } }
+}"""
+
+
+def test_a_key_made_by_a_key_names_its_maker(
+    context: Any, server: str, console_errors: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given a secret key, and a key that this secret key made through the API
+    token, organization = signed_up(server, f"{uuid.uuid4().hex[:10]}@example.com")
+    input_ = {"organizationId": organization, "name": "CI deployer", "type": "SECRET"}
+    maker = graphql(server, CREATE_WITH_TOKEN, {"input": input_}, token)["createApiKey"]
+    made = graphql(server, CREATE_WITH_TOKEN, {"input": {"name": "made by CI"}}, maker["token"])
+    made_id = made["createApiKey"]["apiKey"]["id"]
+    # when the owner opens the made key's page
+    page = signed_in_page(context, server, token, f"/orgs/{organization}/keys/{made_id}")
+    # then it names the key that made it, with a link to that key's page
+    link = page.get_by_role("link", name=re.compile(r"^CI deployer \(sk_"))
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.get_by_role("heading", name="CI deployer")).to_be_visible()
+    assert console_errors == []

@@ -141,7 +141,7 @@ export const KEYS = `query Keys(
 
 export const KEY_PAGE = `query KeyPage($organizationId: ID!, $id: ID!) {
   organization(id: $organizationId) { ...Organization }
-  apiKey(id: $id) { ...Key }
+  apiKey(id: $id) { ...Key createdByKey { id name start } }
 } ${KEY} ${ORGANIZATION_FIELDS}`;
 
 export const SIGN_UP = `mutation SignUp($input: SignUpInput!) {

@@ -5,7 +5,7 @@ import { KEY_PAGE, can, graphql } from "./api.js";
 import { h, time, tokenBox } from "./dom.js";
 import { deleteKey, renameKey, rollKey } from "./key_actions.js";
 import { STATUS_LABELS, TYPE_LABELS, noticeForNextPage, status } from "./keys.js";
-import { keysPath, linkTo, navigate, redraw } from "./router.js";
+import { keyPath, keysPath, linkTo, navigate, redraw } from "./router.js";
 
 export async function showKey(main, organizationId, keyId, { focus = true } = {}) {
   main.replaceChildren(h("p", { class: "loading" }, "Loading the API key…"));
@@ -71,6 +71,17 @@ export async function showKey(main, organizationId, keyId, { focus = true } = {}
         entry("Expires", time(key.expiresAt)),
         entry("Last used", time(key.lastUsedAt)),
         key.rolledAt && entry("Rolled", time(key.rolledAt)),
+        // A key made by another key: after a leak, the keys the leaked key made are suspect.
+        key.createdByKey &&
+          entry(
+            "Created by key",
+            linkTo(
+              h,
+              keyPath(organizationId, key.createdByKey.id),
+              { class: "wrap" },
+              `${key.createdByKey.name} (${key.createdByKey.start}…)`,
+            ),
+          ),
       ),
       canManage &&
         h(
