@@ -12,10 +12,13 @@ import strawberry
 
 from models import entities
 from models.access import (
+    KeyAccess,
     OrganizationAccess,
     Permission,
     Principal,
     UserPrincipal,
+    key_access,
+    organization_access,
     user_of,
     user_organization_page,
 )
@@ -351,6 +354,26 @@ def parse_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+async def key_named(info: Info, id: str, permission: Permission) -> KeyAccess | None:
+    """The key `id` names, with the caller's access for `permission`; None when the ID names
+    no key the caller can see (answered as ApiKeyNotFound, like another organization's key)."""
+    key_id = parse_id(id)
+    principal = info.context.require_principal()
+    return None if key_id is None else await key_access(principal, key_id, permission)
+
+
+async def organization_named(
+    info: Info, id: str, permission: Permission
+) -> OrganizationAccess | None:
+    """The organization `id` names, with the caller's access for `permission`; None when it
+    names none the caller can see (answered as OrganizationNotFound)."""
+    organization_id = parse_id(id)
+    principal = info.context.require_principal()
+    if organization_id is None:
+        return None
+    return await organization_access(principal, organization_id, permission)
 
 
 def users_as_seen_by(principal: Principal) -> Callable[[entities.User], User]:

@@ -7,11 +7,11 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, key_access
+from models.access import Permission
 from models.api_keys import api_key_delete
 from schema.context import Info
 from schema.errors import ApiKeyNotFound
-from schema.types import parse_id
+from schema.types import key_named
 
 
 @strawberry.input(description="The key to delete.")
@@ -34,9 +34,7 @@ async def delete_api_key(
     info: Info,
     input: Annotated[DeleteApiKeyInput, strawberry.argument(description="The key.")],
 ) -> DeleteApiKeyResult:
-    principal = info.context.require_principal()
-    key_id = parse_id(input.id)
-    found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)
+    found = await key_named(info, input.id, Permission.MANAGE_KEYS)
     if found is None:
         return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
     try:

@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, organization_access
+from models.access import Permission
 from models.organizations import organization_delete
 from schema.context import Info
 from schema.errors import InvalidInput, OrganizationNotFound, invalid_input
-from schema.types import parse_id
+from schema.types import organization_named
 
 
 @strawberry.input(description="The organization to delete, and its name typed to confirm.")
@@ -39,13 +39,7 @@ async def delete_organization(
         strawberry.argument(description="The organization, and its name typed again to confirm."),
     ],
 ) -> DeleteOrganizationResult:
-    principal = info.context.require_principal()
-    organization_id = parse_id(input.id)
-    access = (
-        None
-        if organization_id is None
-        else await organization_access(principal, organization_id, Permission.MANAGE_ORGANIZATION)
-    )
+    access = await organization_named(info, input.id, Permission.MANAGE_ORGANIZATION)
     if access is None:
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     try:

@@ -7,11 +7,11 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, key_access
+from models.access import Permission
 from models.api_keys import api_key_rename
 from schema.context import Info
 from schema.errors import ApiKeyNotFound, InvalidInput, invalid_input
-from schema.types import ApiKey, parse_id
+from schema.types import ApiKey, key_named
 
 
 @strawberry.input(description="Which key, and its new name.")
@@ -35,9 +35,7 @@ async def rename_api_key(
     info: Info,
     input: Annotated[RenameApiKeyInput, strawberry.argument(description="The key and its name.")],
 ) -> RenameApiKeyResult:
-    principal = info.context.require_principal()
-    key_id = parse_id(input.id)
-    found = None if key_id is None else await key_access(principal, key_id, Permission.MANAGE_KEYS)
+    found = await key_named(info, input.id, Permission.MANAGE_KEYS)
     if found is None:
         return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
     try:

@@ -7,11 +7,11 @@ from typing import Annotated
 import strawberry
 
 from models import errors
-from models.access import Permission, organization_access
+from models.access import Permission
 from models.organizations import organization_rename
 from schema.context import Info
 from schema.errors import InvalidInput, OrganizationNotFound, invalid_input
-from schema.types import Organization, parse_id
+from schema.types import Organization, organization_named
 
 
 @strawberry.input(description="The organization and its new name.")
@@ -38,13 +38,7 @@ async def rename_organization(
         strawberry.argument(description="The organization and its new name."),
     ],
 ) -> RenameOrganizationResult:
-    principal = info.context.require_principal()
-    organization_id = parse_id(input.id)
-    access = (
-        None
-        if organization_id is None
-        else await organization_access(principal, organization_id, Permission.MANAGE_ORGANIZATION)
-    )
+    access = await organization_named(info, input.id, Permission.MANAGE_ORGANIZATION)
     if access is None:
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     try:
