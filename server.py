@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -21,10 +23,17 @@ from aiohttp import web
 from jobs.housekeeping import JOBS
 from jobs.scheduler import scheduler_context
 from jobs.worker import job_run_once, worker_run
+from models.audit_log import audit_chain_verify
 from models.clock import utcnow
-from models.database import database_close, database_open, database_unavailable
+from models.database import (
+    database_close,
+    database_entered,
+    database_open,
+    database_unavailable,
+)
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
+from models.usage import usage_flush, usage_flush_forever
 from settings import Settings, SettingsError, redact_url
 from telemetry.database import database_observed
 from telemetry.logs import logging_configure
@@ -61,6 +70,27 @@ def _database(settings: Settings) -> Callable[[web.Application], AsyncIterator[N
     return database
 
 
+def _usage_flusher(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Write verification counts every USAGE_FLUSH_SECONDS, and once more at shutdown."""
+
+    async def flusher(app: web.Application) -> AsyncIterator[None]:
+        with database_entered(app[DATABASE]):
+            task = asyncio.create_task(usage_flush_forever(settings.usage_flush_seconds))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with database_entered(app[DATABASE]):
+                try:
+                    await usage_flush()
+                except Exception as error:
+                    log.warning("last usage flush failed, counts lost: %r", error)
+
+    return flusher
+
+
 def create_app(
     settings: Settings,
     *,
@@ -76,6 +106,7 @@ def create_app(
         time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
     )
     app.cleanup_ctx.append(_database(settings))
+    app.cleanup_ctx.append(_usage_flusher(settings))  # after the database: flushes before it closes
     if scheduler:  # after the database's cleanup_ctx: the jobs use its context
         app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
     setup_routes(app, settings)
@@ -114,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
     jobs_run = jobs_actions.add_parser("run")
     jobs_run.add_argument("job", choices=sorted(JOBS))
     commands.add_parser("migrate", help="apply pending database migrations")
+    audit_command = commands.add_parser("audit", help="check an organization's audit log")
+    audit_actions = audit_command.add_subparsers(dest="action", required=True)
+    audit_verify_command = audit_actions.add_parser(
+        "verify", help="recompute the hash chain and say where it breaks"
+    )
+    audit_verify_command.add_argument("--organization", required=True, metavar="ID")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     return parser
 
@@ -183,6 +220,38 @@ def migrate(settings: Settings) -> int:
     return 0
 
 
+def audit_verify(settings: Settings, organization: str) -> int:
+    """Recompute an organization's audit chain: exit 0 when whole, 1 where it breaks."""
+    try:
+        organization_id = uuid.UUID(organization)
+    except ValueError:
+        print(f"keyward: {organization!r} is not an organization id", file=sys.stderr)
+        return 2
+
+    async def check() -> int:
+        ctx = await database_open(
+            settings.database_url,
+            pool_size=2,
+            statement_timeout_ms=0,
+            create_schema=settings.is_sqlite,
+        )
+        try:
+            with database_entered(ctx):
+                result = await audit_chain_verify(organization_id=organization_id)
+        finally:
+            await database_close(ctx)
+        if result.ok:
+            print(f"audit chain of {organization_id}: ok, {result.checked} events")
+            return 0
+        print(
+            f"audit chain of {organization_id}: BROKEN at event #{result.broken_at}: "
+            f"{result.reason} ({result.checked} events before it verify)"
+        )
+        return 1
+
+    return asyncio.run(check())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     install_log_redaction()
@@ -219,6 +288,8 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return run_job(settings, args.job)
     if args.command == "migrate":
         return migrate(settings)
+    if args.command == "audit":
+        return audit_verify(settings, args.organization)
     return serve(
         settings,
         host=getattr(args, "host", "127.0.0.1"),

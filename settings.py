@@ -69,6 +69,7 @@ _BOUNDS: tuple[tuple[str, int, int], ...] = (
     ("graphql_max_cost", 1, 10_000_000),
     ("password_time_cost", 1, 100),
     ("password_memory_kib", 8, 4_194_304),
+    ("audit_retention_days", 1, 3_650),
 )
 
 
@@ -102,6 +103,10 @@ class Settings:
     # argon2id cost: the library defaults (~100 ms, 64 MiB) unless a test lowers them.
     password_time_cost: int = 3
     password_memory_kib: int = 65_536
+    # How long audit events, security events, tombstones and usage counts are kept.
+    audit_retention_days: int = 365
+    # How often each API process writes its verification counts (a crash loses at most these).
+    usage_flush_seconds: float = 5
     # Observability: /metrics on the API port for this bearer token, and/or on a port of its own.
     metrics_token: str = field(default="", repr=False)
     metrics_port: int | None = None
@@ -125,6 +130,8 @@ class Settings:
                 raise SettingsError(
                     f"{name.upper()} must lie between {low} and {high}, not {value}"
                 )
+        if not 0.05 <= self.usage_flush_seconds <= 3600:
+            raise SettingsError("USAGE_FLUSH_SECONDS must lie between 0.05 and 3600")
         if not 0 <= self.trusted_proxy_hops <= 10:
             raise SettingsError("TRUSTED_PROXY_HOPS must lie between 0 and 10")
         for origin in self.cors_origins:
@@ -234,6 +241,8 @@ class Settings:
             ("graphql_max_cost", int),
             ("db_connect_timeout_ms", int),
             ("trusted_proxy_hops", int),
+            ("audit_retention_days", int),
+            ("usage_flush_seconds", float),
             ("metrics_port", int),
             ("invitation_ttl_seconds", int),
         ):

@@ -10,6 +10,7 @@ Results are saved as JSON under bench/results/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -126,14 +127,24 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
         "create": ("createApiKey", "/graphql", "/create", {**json_headers, **auth}),
     }
     rows: list[dict[str, Any]] = []
+    previous_server = (
+        procs.keyward(url, work / f"previous-{db}.log", root=args.previous.resolve())
+        if args.previous else contextlib.nullcontext()
+    )
     with procs.keyward(url, work / f"keyward-{db}.log") as ours, \
-            procs.baseline(url, work / f"baseline-{db}.log") as theirs:
+            procs.baseline(url, work / f"baseline-{db}.log") as theirs, \
+            previous_server as previous:
         _check(seeded, ours.url, theirs.url, auth)
         for name, (label, our_path, their_path, headers) in paths.items():
             if args.purge_only:
                 break
+            if name not in args.paths.split(","):
+                continue
             runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "keyward": []}
             sides = {"baseline": (theirs, their_path), "keyward": (ours, our_path)}
+            if previous is not None:
+                runs["previous"] = []
+                sides["previous"] = (previous, our_path)
             for round_ in range(-1, cfg["rounds"]):  # round -1 warms both up
                 for who, (server, path) in sides.items():
                     body_file = bodies[name]
@@ -166,13 +177,24 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                                 "rounds": rounds}
             row = {"db": db, "path": label, "kind": name, **figures,
                    **report.judge(name, figures["keyward"], figures["baseline"])}
+            if previous is not None:
+                before = figures["previous"]
+                row["ratio_vs_previous"] = figures["keyward"]["rps"] / max(before["rps"], 1e-9)
+                row["cpu_vs_previous"] = figures["keyward"]["cpu_us_per_request"] / max(
+                    before["cpu_us_per_request"], 1e-9)
+                print(f"[{db}] {label}: {figures['keyward']['rps']:,.0f} req/s against the "
+                      f"previous {before['rps']:,.0f} ({row['ratio_vs_previous']:.2f}×); CPU per "
+                      f"request {figures['keyward']['cpu_us_per_request']:.0f} µs against "
+                      f"{before['cpu_us_per_request']:.0f} ({row['cpu_vs_previous']:.2f}×)",
+                      file=sys.stderr, flush=True)
             print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
             rows.append(row)
-        if not args.purge_only:
+        if not args.purge_only and "metrics" in args.paths.split(","):
             rows.append(metrics_cost.measure(db, url, cfg, work, args, ours,
                                              bodies["verify-warm"]))
-        rows.append(purge.measure(db, url, cfg["purge"][db], seeded.organization_id, work, ours,
-                                  args.use_wrk))
+        if not args.no_purge:
+            rows.append(purge.measure(db, url, cfg["purge"][db], seeded.organization_id, work,
+                                      ours, args.use_wrk))
     return rows
 
 
@@ -187,6 +209,13 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
+    parser.add_argument("--paths", default="verify,verify-warm,list,create,metrics",
+                        help="which paths to measure (comma-separated), e.g. verify,verify-warm")
+    parser.add_argument("--no-purge", action="store_true", help="skip the purge-expired row")
+    parser.add_argument("--previous", type=Path, metavar="DIR",
+                        help="a checkout of an earlier keyward (git archive …): its server is "
+                             "measured in the same rounds, and each row says how this one "
+                             "compares (verification analytics: goal ≥ 0.9×)")
     parser.add_argument("--purge-only", action="store_true",
                         help="seed, then measure only the purge-expired row")
     args = parser.parse_args()

@@ -26,8 +26,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+    ) -> None:
         self.name = name
+        self._cwd = cwd
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._command = [c.replace("{port}", str(self.port)) for c in command]
@@ -38,7 +41,7 @@ class Server:
     def __enter__(self) -> Server:
         log = self._log.open("wb")
         self.process = subprocess.Popen(
-            self._command, cwd=ROOT, env=self._env, stdout=log, stderr=subprocess.STDOUT
+            self._command, cwd=self._cwd, env=self._env, stdout=log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -69,10 +72,14 @@ class Server:
                 self.process.wait()
 
 
-def keyward(database_url: str, log: Path, env: dict[str, str] | None = None) -> Server:
+def keyward(
+    database_url: str, log: Path, env: dict[str, str] | None = None, root: Path = ROOT
+) -> Server:
+    """keyward's server; `root` another checkout of it (`--previous`) to compare against."""
     command = [sys.executable, "server.py", "serve", "--host", "127.0.0.1", "--port", "{port}",
                "--no-scheduler"]
-    return Server("keyward", command, {"DATABASE_URL": database_url, **(env or {})}, log)
+    env = {"DATABASE_URL": database_url, "PYTHONPATH": str(root), **(env or {})}
+    return Server("keyward", command, env, log, cwd=root)
 
 
 def baseline(database_url: str, log: Path) -> Server:

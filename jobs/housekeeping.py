@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from jobs.job_env import JobEnv
 from jobs.mail_delivery import deliver_mail
+from models.audit_log import audit_events_purge
 from models.housekeeping import (
     api_keys_expire_rolled,
     api_keys_purge_expired,
@@ -43,7 +44,17 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
             keep_going=env.keep_going,
         )
         await sign_ups_purge(now=env.now)
-    return {"api_keys": api_keys, "sessions": sessions, "sign_in_attempts": sign_in_attempts}
+    audit_events = 0
+    if await env.keep_going():
+        audit_events = await audit_events_purge(
+            now=env.now, retention_days=env.settings.audit_retention_days
+        )
+    return {
+        "api_keys": api_keys,
+        "sessions": sessions,
+        "sign_in_attempts": sign_in_attempts,
+        "audit_events": audit_events,
+    }
 
 
 JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {

@@ -98,6 +98,8 @@ class Permission(StrEnum):
     MANAGE_OWNERS = "MANAGE_OWNERS"
     # Rename or delete the organization.
     MANAGE_ORGANIZATION = "MANAGE_ORGANIZATION"
+    # Read and export the audit log.
+    VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
 
 
 _READ = frozenset({Permission.READ_ORGANIZATION, Permission.LIST_KEYS})
@@ -107,11 +109,12 @@ _KEYS = _READ | {Permission.MANAGE_KEYS}
 # or the organization itself).
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.ADMIN: _KEYS | {Permission.LIST_MEMBERS, Permission.MANAGE_MEMBERS},
+    Role.ADMIN: _KEYS
+    | {Permission.LIST_MEMBERS, Permission.MANAGE_MEMBERS, Permission.VIEW_AUDIT_LOG},
     Role.MEMBER: _READ | {Permission.LIST_MEMBERS},
 }
 KEY_PERMISSIONS: dict[ApiKeyType, frozenset[Permission]] = {
-    ApiKeyType.SECRET: _KEYS,
+    ApiKeyType.SECRET: _KEYS | {Permission.VIEW_AUDIT_LOG},  # the export, for SIEMs
     ApiKeyType.PUBLIC: frozenset({Permission.READ_ORGANIZATION}),
 }
 ROLLED_KEY_MESSAGE = (

@@ -23,6 +23,8 @@ from models.mail import MAIL_KIND, password_reset_mail
 from models.outbox import outbox_add
 from models.passwords import Passwords
 from models.policies import SignInLimits, TeamPolicy
+from models.request_context import RequestContext
+from models.security_log import SecurityAction, security_record
 from models.sign_in_attempts import sign_in_attempt_start, sign_in_attempt_succeeded
 
 log = logging.getLogger("keyward.accounts")
@@ -61,6 +63,15 @@ async def password_change(
         await User.filter(id=user.id).update(password_hash=password_hash)
         ended = await Session.filter(user_id=user.id).exclude(id=principal.session_id).delete()
         await PasswordReset.filter(user_id=user.id).delete()
+        await security_record(
+            user_id=user.id,
+            action=SecurityAction.PASSWORD_CHANGED,
+            details={"sessionsEnded": int(ended)},
+            context=RequestContext.of(
+                client_address=client_address, user_agent=None, request_id=None
+            ),
+            now=now,
+        )
     return int(ended)
 
 
@@ -87,6 +98,14 @@ async def password_reset_request(
             expires_at=now + timedelta(seconds=policy.reset_ttl_seconds),
         )
         await outbox_add(kind=MAIL_KIND, payload=mail.payload(), now=now)
+        await security_record(
+            user_id=user.id,
+            action=SecurityAction.PASSWORD_RESET_REQUESTED,
+            context=RequestContext.of(
+                client_address=client_address, user_agent=None, request_id=None
+            ),
+            now=now,
+        )
 
 
 async def password_reset(
@@ -118,5 +137,14 @@ async def password_reset(
         await User.filter(id=reset.user_id).update(password_hash=password_hash)
         await PasswordReset.filter(user_id=reset.user_id).delete()
         ended = await Session.filter(user_id=reset.user_id).delete()
+        await security_record(
+            user_id=reset.user_id,
+            action=SecurityAction.PASSWORD_RESET,
+            details={"sessionsEnded": int(ended)},
+            context=RequestContext.of(
+                client_address=client_address, user_agent=None, request_id=None
+            ),
+            now=now,
+        )
     await sign_in_attempt_succeeded(attempt_id=attempt, email=f"reset:{digest}")
     return int(ended)

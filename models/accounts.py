@@ -12,10 +12,13 @@ from tortoise.transactions import in_transaction
 
 from models import tokens
 from models.api_keys import clean_name, default_api_key_create
+from models.audit import SYSTEM, Actor, ActorType, Target, audit_record, key_target
 from models.entities import Membership, Organization, Role, Session, User
 from models.errors import EmailTaken, InvalidCredentials, InvalidInput, Problems
 from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from models.policies import AccountPolicy, KeyPolicy
+from models.request_context import NO_REQUEST, RequestContext
+from models.security_log import SecurityAction, security_record
 from models.sign_up_limits import sign_up_admit
 from models.text import clean_text, encodable, text_acceptable
 
@@ -64,12 +67,36 @@ async def _session_start(*, user: User, now: datetime, policy: AccountPolicy) ->
     return SignedIn(user=user, session_id=session.id, session_token=token)
 
 
+def user_actor(user: User) -> Actor:
+    return Actor(ActorType.USER, str(user.id), user.email)
+
+
 async def _organization_found(
-    *, user: User, name: str, now: datetime, policy: KeyPolicy
+    *, user: User, name: str, now: datetime, policy: KeyPolicy, context: RequestContext
 ) -> Organization:
+    """Inside the caller's transaction: the organization, its OWNER, its Default API Key, and
+    their two audit events (the key's by SYSTEM: nobody chose to make it)."""
     organization = await Organization.create(name=name, created_at=now)
     await Membership.create(user=user, organization=organization, role=Role.OWNER, created_at=now)
-    await default_api_key_create(organization_id=organization.id, now=now, policy=policy)
+    key = await default_api_key_create(organization_id=organization.id, now=now, policy=policy)
+    await audit_record(
+        organization_id=organization.id,
+        action="organization.created",
+        actor=user_actor(user),
+        target=Target("organization", str(organization.id), name),
+        details={"name": name},
+        context=context,
+        now=now,
+    )
+    await audit_record(
+        organization_id=organization.id,
+        action="api_key.created",
+        actor=SYSTEM,
+        target=key_target(key.id, key.name),
+        details={"start": key.start, "type": key.type.value, "expiresAt": None, "default": True},
+        context=context,
+        now=now,
+    )
     return organization
 
 
@@ -83,6 +110,7 @@ async def user_sign_up(
     policy: AccountPolicy,
     key_policy: KeyPolicy,
     client_address: str = "",
+    context: RequestContext = NO_REQUEST,
 ) -> SignedIn:
     """Create a user, their first organization (its OWNER) with its public Default API Key,
     and a session. All or nothing: a taken email leaves no row behind. Every bad field is
@@ -112,8 +140,19 @@ async def user_sign_up(
             user = await User.create(
                 email=email, email_key=email_key(email), password_hash=password_hash, created_at=now
             )
-            await _organization_found(user=user, name=org_name, now=now, policy=key_policy)
-            return await _session_start(user=user, now=now, policy=policy)
+            await _organization_found(
+                user=user, name=org_name, now=now, policy=key_policy, context=context
+            )
+            signed_in = await _session_start(user=user, now=now, policy=policy)
+            await security_record(
+                user_id=user.id,
+                action=SecurityAction.SIGNED_UP,
+                actor=user_actor(user),
+                details={"sessionId": str(signed_in.session_id)},
+                context=context,
+                now=now,
+            )
+            return signed_in
     except IntegrityError:
         raise EmailTaken() from None
 
@@ -125,26 +164,70 @@ async def user_sign_in(
     now: datetime,
     passwords: Passwords,
     policy: AccountPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> SignedIn:
     """A new session for the right email and password. A wrong password and an unknown email
-    fail alike, and cost the same argon2 work. Text no account can hold (a NUL, an unpaired
-    surrogate) fails alike without reaching the database."""
+    fail alike, and cost the same argon2 work. Both outcomes for an existing user go to their
+    security log. Text no account can hold (a NUL, an unpaired surrogate) fails alike without
+    reaching the database."""
     if not (text_acceptable(email) and encodable(password)):
         raise InvalidCredentials()
     user = await User.get_or_none(email_key=email_key(email))
     ok = await passwords.verify(user.password_hash if user else None, password)
-    if user is None or not ok:
+    if user is None:
         raise InvalidCredentials()
-    return await _session_start(user=user, now=now, policy=policy)
+    if not ok:
+        await security_record(
+            user_id=user.id,
+            action=SecurityAction.SIGN_IN_FAILED,
+            actor=user_actor(user),
+            details={"reason": "wrong password"},
+            context=context,
+            now=now,
+        )
+        raise InvalidCredentials()
+    async with in_transaction():
+        signed_in = await _session_start(user=user, now=now, policy=policy)
+        await security_record(
+            user_id=user.id,
+            action=SecurityAction.SIGNED_IN,
+            actor=user_actor(user),
+            details={"sessionId": str(signed_in.session_id)},
+            context=context,
+            now=now,
+        )
+        return signed_in
 
 
-async def session_end(*, session_id: uuid.UUID) -> bool:
-    """End a session at once; True when it was still there."""
-    return await Session.filter(id=session_id).delete() > 0
+async def session_end(
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    now: datetime,
+    context: RequestContext = NO_REQUEST,
+) -> bool:
+    """Sign out: end the user's session at once; True when it was still there."""
+    async with in_transaction():
+        ended = await Session.filter(id=session_id, user_id=user_id).delete() > 0
+        if ended:
+            await security_record(
+                user_id=user_id,
+                action=SecurityAction.SIGNED_OUT,
+                details={"sessionId": str(session_id)},
+                context=context,
+                now=now,
+            )
+        return ended
 
 
 async def organization_create(
-    *, user_id: uuid.UUID, name: str, now: datetime, policy: KeyPolicy, max_organizations: int
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    now: datetime,
+    policy: KeyPolicy,
+    max_organizations: int,
+    context: RequestContext = NO_REQUEST,
 ) -> Organization:
     """A new organization owned by the user, with its public Default API Key; `InvalidInput`
     once the user belongs to `max_organizations` (the user's row is locked while counting, so
@@ -157,7 +240,9 @@ async def organization_create(
                 "name",
                 f"You belong to {max_organizations} organizations, the most one user may have.",
             )
-        return await _organization_found(user=user, name=name, now=now, policy=policy)
+        return await _organization_found(
+            user=user, name=name, now=now, policy=policy, context=context
+        )
 
 
 async def user_get(*, user_id: uuid.UUID) -> User | None:

@@ -17,13 +17,16 @@ from tortoise.transactions import in_transaction
 
 from models import expiry, tokens
 from models.access import KeyAccess, KeyPrincipal, OrganizationAccess, Permission
-from models.clock import as_utc
+from models.audit import actor_of, audit_record, key_target
+from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
 from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
+from models.request_context import NO_REQUEST, RequestContext
 from models.text import clean_text
+from models.tombstones import tombstones_write
 
 MAX_NAME_LENGTH = 100
 MAX_SEARCH_LENGTH = 100  # a name is at most MAX_NAME_LENGTH; a pasted token is shorter
@@ -106,9 +109,11 @@ async def api_key_create(
     expires_at: datetime | None,
     now: datetime,
     policy: KeyPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> tuple[ApiKey, str]:
     """A new key and its token: the only moment a secret token exists outside its holder.
-    Every bad field is reported at once. A key made by a key records its creator."""
+    Every bad field is reported at once. A key made by a key records its creator. Recorded as
+    `api_key.created`."""
     access.demand(Permission.MANAGE_KEYS)
     problems = Problems()
     try:
@@ -132,14 +137,30 @@ async def api_key_create(
         # retried, so the retry below only covers a key deleted in between.
         created_by_key_id=await _existing_creator(access),
     )
-    try:
-        await key.save(force_create=True)
-    except IntegrityError:
-        if key.created_by_key_id is None:
-            raise
-        # The acting key was deleted while this request ran: nothing left to point at.
-        key.created_by_key_id = None
-        await key.save(force_create=True)
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        try:
+            async with in_transaction():
+                await key.save(force_create=True)
+        except IntegrityError:
+            if key.created_by_key_id is None:
+                raise
+            # The acting key was deleted while this request ran: nothing left to point at.
+            key.created_by_key_id = None
+            await key.save(force_create=True)
+        await audit_record(
+            organization_id=key.organization_id,
+            action="api_key.created",
+            actor=actor,
+            target=key_target(key.id, key.name),
+            details={
+                "start": key.start,
+                "type": key.type.value,
+                "expiresAt": None if expires_at is None else expires_at.isoformat(),
+            },
+            context=context,
+            now=now,
+        )
     return key, token
 
 
@@ -194,7 +215,12 @@ async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey
 
 
 async def api_key_roll(
-    *, access: KeyAccess, grace_seconds: int | None, now: datetime, policy: KeyPolicy
+    *,
+    access: KeyAccess,
+    grace_seconds: int | None,
+    now: datetime,
+    policy: KeyPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> tuple[ApiKey, str, ApiKey]:
     """Replace an ACTIVE key; the old one keeps working for `grace_seconds` (by default the
     policy's; never past its own expiration). Returns (replacement, its token, the rolled key).
@@ -228,6 +254,7 @@ async def api_key_roll(
         is_default=old.is_default,
         created_by_key_id=await _existing_creator(access.organization),
     )
+    actor = await actor_of(access.organization.principal)
     try:
         async with in_transaction():
             await new.save(force_create=True)
@@ -243,6 +270,21 @@ async def api_key_roll(
             )
             if claimed != 1:
                 raise _LostRace()
+            await audit_record(
+                organization_id=organization_id,
+                action="api_key.rolled",
+                actor=actor,
+                target=key_target(old.id, old.name),
+                details={
+                    "start": old.start,
+                    "oldKeyId": str(old.id),
+                    "newKeyId": str(new.id),
+                    "newKeyStart": new.start,
+                    "graceEndsAt": old_expires_at.isoformat(),
+                },
+                context=context,
+                now=now,
+            )
     except _LostRace:
         # Lost to a concurrent roll (the key is no longer ACTIVE) or delete (it is gone).
         if not await ApiKey.exists(id=key_id, organization_id=organization_id):
@@ -257,24 +299,61 @@ class _LostRace(ApiKeyNotRollable):
     """Raised inside the roll's transaction to undo the replacement's insert."""
 
 
-async def api_key_rename(*, access: KeyAccess, name: str) -> ApiKey:
+async def api_key_rename(
+    *,
+    access: KeyAccess,
+    name: str,
+    now: datetime | None = None,
+    context: RequestContext = NO_REQUEST,
+) -> ApiKey:
     """Give a key a new name (1 to MAX_NAME_LENGTH characters, trimmed); its token, status and
-    dates are untouched. One conditional UPDATE: a key deleted meanwhile is `ApiKeyNotFound`."""
+    dates are untouched. One conditional UPDATE: a key deleted meanwhile is `ApiKeyNotFound`.
+    Recorded as `api_key.updated` (from, to)."""
     access.demand(Permission.MANAGE_KEYS)
     name = clean_name(name, "name")
-    organization_id, key_id = access.organization.organization.id, access.key.id
-    renamed = await ApiKey.filter(id=key_id, organization_id=organization_id).update(name=name)
-    if renamed == 0:
-        raise ApiKeyNotFound()
-    key = access.key
+    organization_id, key = access.organization.organization.id, access.key
+    actor = await actor_of(access.organization.principal)
+    async with in_transaction():
+        renamed = await ApiKey.filter(id=key.id, organization_id=organization_id).update(name=name)
+        if renamed == 0:
+            raise ApiKeyNotFound()
+        await audit_record(
+            organization_id=organization_id,
+            action="api_key.updated",
+            actor=actor,
+            target=key_target(key.id, name),
+            details={"start": key.start, "name": {"from": key.name, "to": name}},
+            context=context,
+            now=now or utcnow(),
+        )
     key.name = name
     return key
 
 
-async def api_key_delete(*, access: KeyAccess) -> uuid.UUID:
-    """Delete a key, digest and all: its very next use fails. Returns its id."""
+async def api_key_delete(
+    *,
+    access: KeyAccess,
+    now: datetime | None = None,
+    context: RequestContext = NO_REQUEST,
+) -> uuid.UUID:
+    """Delete a key: its very next use fails. Returns its id. Its digest moves to a tombstone
+    (`models.tombstones`), so later uses are shown to its owner; recorded as
+    `api_key.deleted`."""
     access.demand(Permission.MANAGE_KEYS)
-    organization_id, key_id = access.organization.organization.id, access.key.id
-    if await ApiKey.filter(id=key_id, organization_id=organization_id).delete() == 0:
-        raise ApiKeyNotFound()
-    return key_id
+    organization_id, key = access.organization.organization.id, access.key
+    now = now or utcnow()
+    actor = await actor_of(access.organization.principal)
+    async with in_transaction():
+        if await ApiKey.filter(id=key.id, organization_id=organization_id).delete() == 0:
+            raise ApiKeyNotFound()
+        await tombstones_write([key], deleted_at=now)
+        await audit_record(
+            organization_id=organization_id,
+            action="api_key.deleted",
+            actor=actor,
+            target=key_target(key.id, key.name),
+            details={"start": key.start, "type": key.type.value},
+            context=context,
+            now=now,
+        )
+    return key.id

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import expiry
 from models.entities import ApiKey, Session, SignInAttempt
+from models.retired_keys import RETURNED, keys_retired
+from models.sql import is_sqlite, numbered
 
 # Rows per statement for the marking and the small purges (rolled keys, sessions, sign-in
 # attempts): each statement holds SQLite's one write lock while it runs, and 500 keeps that
@@ -70,6 +73,17 @@ async def _one_at_a_time(statement: Callable[[], Awaitable[int]]) -> int:
     raise AssertionError("unreachable")
 
 
+@asynccontextmanager
+async def _atomic() -> AsyncIterator[BaseDBAsyncClient]:
+    """The current transaction (`_one_at_a_time`'s on PostgreSQL), or a new one (SQLite)."""
+    db = ApiKey._meta.db
+    if isinstance(db, TransactionalDBClient):
+        yield db
+        return
+    async with in_transaction() as connection:
+        yield connection
+
+
 def deadlocked(error: BaseException | None) -> bool:
     """Whether PostgreSQL chose this statement as a deadlock's victim (SQLSTATE 40P01)."""
     for _ in range(8):
@@ -94,15 +108,23 @@ async def api_keys_expire_rolled(
     in `expired_at`. Returns how many keys this call marked. A key still inside its grace, or
     never rolled, is not touched."""
 
-    def due() -> QuerySet[ApiKey]:
-        return ApiKey.filter(expiry.ended_q(now), rolled_at__not_isnull=True, expired_at=None)
-
     async def batch() -> int:
         # The outer `expired_at IS NULL` makes a concurrent run skip rows the other just marked.
-        ids = _first_ids(due(), batch_size)
-        return await ApiKey.filter(id__in=ids, expired_at=None).update(expired_at=now)
+        async with _atomic() as db:
+            sql = _EXPIRE_ROLLED if is_sqlite(db) else numbered(_EXPIRE_ROLLED)
+            rows = await db.execute_query_dict(sql, [now, now, batch_size])
+            await keys_retired(rows, action="api_key.expired", now=now, tombstones=False)
+            return len(rows)
 
     return await _in_batches(batch, keep_going)
+
+
+# Each marked key gets its `api_key.expired` event in the same transaction, hence RETURNING.
+_EXPIRE_ROLLED = (
+    "UPDATE api_key SET expired_at = ? WHERE id IN ("
+    f"SELECT id FROM api_key WHERE {expiry.ended_sql('?')} AND rolled_at IS NOT NULL"
+    f" AND expired_at IS NULL LIMIT ?) AND expired_at IS NULL RETURNING {RETURNED}"
+)
 
 
 async def api_keys_purge_expired(
@@ -126,14 +148,17 @@ async def api_keys_purge_expired(
     cutoff = now - timedelta(seconds=retention_seconds)
     db = ApiKey._meta.db
     if db.capabilities.dialect == "sqlite":
-        return await _purge_sqlite(db, cutoff, batch_size or PURGE_SQLITE_MAX_BATCH, keep_going)
+        return await _purge_sqlite(cutoff, now, batch_size or PURGE_SQLITE_MAX_BATCH, keep_going)
 
     size = batch_size or PURGE_POSTGRES_BATCH
 
     async def batch() -> int:
-        # `ApiKey._meta.db` again: inside `_one_at_a_time` it is the locked transaction's.
-        count, _ = await ApiKey._meta.db.execute_query(_PURGE_POSTGRES, [cutoff, size])
-        return int(count)
+        # Inside `_one_at_a_time` `_atomic` is the locked transaction: the events and tombstones
+        # of the deleted keys are written in it.
+        async with _atomic() as connection:
+            rows = await connection.execute_query_dict(_PURGE_POSTGRES, [cutoff, size])
+            await keys_retired(rows, action="api_key.purged", now=now, tombstones=True)
+        return len(rows)
 
     return await _in_batches(batch, keep_going)
 
@@ -144,7 +169,7 @@ PURGE_POSTGRES_BATCH = 5_000
 _PURGE_POSTGRES = (
     "DELETE FROM api_key WHERE ctid = ANY(ARRAY("
     f"SELECT ctid FROM api_key WHERE {expiry.ended_sql('$1')} LIMIT $2))"
-    f" AND {expiry.ended_sql('$1')}"
+    f" AND {expiry.ended_sql('$1')} RETURNING {RETURNED}"
 )
 
 # SQLite: statements are sized by time, not rows: each aims at PURGE_SQLITE_TARGET_SECONDS
@@ -155,24 +180,26 @@ PURGE_SQLITE_TARGET_SECONDS = 0.025
 PURGE_SQLITE_PAUSE_RATIO = 0.5
 PURGE_SQLITE_FIRST_BATCH = 100
 PURGE_SQLITE_MAX_BATCH = 5_000
-# RETURNING counts the rows this statement deleted; the connection's change counter that
-# tortoise reports would also count the ON DELETE SET NULL updates on predecessors' links.
+# RETURNING gives the rows this statement deleted (for their events and tombstones); the
+# connection's change counter would also count the ON DELETE SET NULL updates on predecessors.
 _PURGE_SQLITE = (
     "DELETE FROM api_key WHERE id IN ("
     f"SELECT id FROM api_key WHERE {expiry.ended_sql('?')} LIMIT ?)"
-    f" AND {expiry.ended_sql('?')} RETURNING 1"
+    f" AND {expiry.ended_sql('?')} RETURNING {RETURNED}"
 )
 
 
 async def _purge_sqlite(
-    db: BaseDBAsyncClient, cutoff: datetime, cap: int, keep_going: KeepGoing | None
+    cutoff: datetime, now: datetime, cap: int, keep_going: KeepGoing | None
 ) -> int:
     size = min(PURGE_SQLITE_FIRST_BATCH, cap)
 
     async def batch() -> int:
         nonlocal size
         began = time.perf_counter()
-        _, rows = await db.execute_query(_PURGE_SQLITE, [cutoff, size, cutoff])
+        async with _atomic() as db:
+            rows = await db.execute_query_dict(_PURGE_SQLITE, [cutoff, size, cutoff])
+            await keys_retired(rows, action="api_key.purged", now=now, tombstones=True)
         elapsed = time.perf_counter() - began
         if len(rows) == size:  # a full batch measures the rate; grow at most 2x a step
             wanted = size * PURGE_SQLITE_TARGET_SECONDS / max(elapsed, 1e-4)

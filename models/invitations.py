@@ -21,11 +21,13 @@ from tortoise.transactions import in_transaction
 from models import tokens
 from models.access import OrganizationAccess, Permission, UserPrincipal
 from models.accounts import clean_email, email_key
+from models.audit import Actor, ActorType, Target, actor_of, audit_record
 from models.entities import Invitation, Membership, Organization, Role, User
 from models.errors import AlreadyMember, InvitationNotFound
 from models.mail import MAIL_KIND, invitation_mail
 from models.outbox import outbox_add
 from models.policies import TeamPolicy
+from models.request_context import NO_REQUEST, RequestContext
 
 MAX_LISTED_INVITATIONS = 200
 
@@ -66,6 +68,7 @@ async def invitation_create(
     role: Role,
     now: datetime,
     policy: TeamPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> Invited:
     """Invite `email` as `role`: MANAGE_MEMBERS, and MANAGE_OWNERS to invite an OWNER.
     `AlreadyMember` when that email's account is a member already."""
@@ -106,6 +109,15 @@ async def invitation_create(
                 expires_at=expires_at,
             )
             await outbox_add(kind=MAIL_KIND, payload=mail.payload(), now=now)
+        await audit_record(
+            organization_id=organization.id,
+            action="member.invited",
+            actor=await actor_of(access.principal),
+            target=Target("invitation", str(invitation.id), email),
+            details={"role": role.value, "expiresAt": expires_at.isoformat()},
+            context=context,
+            now=now,
+        )
     return Invited(invitation=invitation, token=token, link=link, mailed=policy.mail.enabled)
 
 
@@ -131,13 +143,31 @@ async def invitation_list(
 
 
 async def invitation_revoke(
-    *, access: OrganizationAccess, invitation_id: uuid.UUID, now: datetime
+    *,
+    access: OrganizationAccess,
+    invitation_id: uuid.UUID,
+    now: datetime,
+    context: RequestContext = NO_REQUEST,
 ) -> Invitation:
     """Revoke a pending invitation: its token stops working at once."""
     access.demand(Permission.MANAGE_MEMBERS)
     scope = Invitation.filter(id=invitation_id, organization_id=access.organization.id)
-    if not await scope.filter(_pending(now)).update(revoked_at=now):
-        raise InvitationNotFound()
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        if not await scope.filter(_pending(now)).update(revoked_at=now):
+            raise InvitationNotFound()
+        revoked = await scope.first()
+        await audit_record(
+            organization_id=access.organization.id,
+            action="invitation.revoked",
+            actor=actor,
+            target=Target(
+                "invitation", str(invitation_id), None if revoked is None else revoked.email
+            ),
+            details=None,
+            context=context,
+            now=now,
+        )
     invitation = await scope.select_related("invited_by").first()
     if invitation is None:
         raise InvitationNotFound()
@@ -145,7 +175,7 @@ async def invitation_revoke(
 
 
 async def invitation_accept(
-    *, principal: UserPrincipal, token: str, now: datetime
+    *, principal: UserPrincipal, token: str, now: datetime, context: RequestContext = NO_REQUEST
 ) -> tuple[Organization, Role]:
     """Join the organization the token invites to. Only the invited email's account may: to
     anyone else, as to a used, revoked, expired or made-up token, it is `InvitationNotFound`."""
@@ -167,6 +197,15 @@ async def invitation_accept(
                 organization_id=invitation.organization_id,
                 role=invitation.role,
                 created_at=now,
+            )
+            await audit_record(
+                organization_id=invitation.organization_id,
+                action="member.joined",
+                actor=Actor(ActorType.USER, str(user.id), user.email),
+                target=Target("member", str(user.id), user.email),
+                details={"role": invitation.role.value, "invitationId": str(invitation.id)},
+                context=context,
+                now=now,
             )
     except IntegrityError:  # a member already (joined by another invitation meanwhile)
         raise InvitationNotFound() from None

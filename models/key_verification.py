@@ -16,6 +16,7 @@ from enum import StrEnum
 from models import expiry, tokens
 from models.entities import ApiKeyType
 from models.key_lookup import key_by_digest, last_used_record
+from models.usage import Seen, verification_seen
 
 # lastUsedAt is a hint for people, not an audit log: one write per key per minute at most
 # keeps the verification hot path read-only under load.
@@ -52,18 +53,43 @@ _KEY_KINDS = (tokens.TokenKind.PUBLIC_KEY, tokens.TokenKind.SECRET_KEY)
 
 
 async def api_key_verify(
-    *, token: str, now: datetime, within: Collection[uuid.UUID] | None = None
+    *,
+    token: str,
+    now: datetime,
+    within: Collection[uuid.UUID] | None = None,
+    client_address: str | None = None,
 ) -> Verification:
     """Whether `token` is a usable key at `now`. With `within`, a key of any other organization
-    is NOT_FOUND and its usage is not recorded."""
+    is NOT_FOUND and its usage is not recorded. Each verification is counted for its key's
+    owner (`models.usage`); `client_address` is the resource server's view of its caller, kept
+    only when the token is a deleted key's."""
     if tokens.parse(token) not in _KEY_KINDS:
         return _MALFORMED
-    row = await key_by_digest(tokens.digest(token))
+    digest = tokens.digest(token)
+    row = await key_by_digest(digest)
+    if row is not None and within is not None and row.organization_id not in within:
+        return _NOT_FOUND
+    expired = row is not None and expiry.ended(row.expires_at, now)
+    verification_seen(
+        digest=digest,
+        seen=Seen(
+            key_id=None if row is None else row.id,
+            organization_id=None if row is None else row.organization_id,
+            outcome=(
+                VerificationCode.NOT_FOUND
+                if row is None
+                else VerificationCode.EXPIRED
+                if expired
+                else VerificationCode.VALID
+            ),
+        ),
+        now=now,
+        within=within,
+        client_address=client_address,
+    )
     if row is None:
         return _NOT_FOUND
-    if within is not None and row.organization_id not in within:
-        return _NOT_FOUND
-    if expiry.ended(row.expires_at, now):
+    if expired:
         return _EXPIRED
     since = now - LAST_USED_RESOLUTION
     if row.last_used_at is None or row.last_used_at <= since:

@@ -13,15 +13,19 @@ the very next request of that person, in every process: there is no cache to wai
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.access import OrganizationAccess, Permission, user_of
+from models.audit import Actor, Target, actor_of, audit_record
+from models.clock import utcnow
 from models.entities import Membership, Role
 from models.errors import LastOwner, MemberNotFound
 from models.pagination import Page, PageRequest, Position, paginate
+from models.request_context import NO_REQUEST, RequestContext
 from models.sql import is_sqlite, numbered
 
 # The target is no OWNER, or the organization keeps another one. Counted in the statement
@@ -65,7 +69,12 @@ def _demand_for(access: OrganizationAccess, *roles: Role) -> None:
         access.demand(Permission.MANAGE_OWNERS)
 
 
-async def _guarded(sql: str, organization_id: uuid.UUID, params: list[object]) -> int:
+async def _guarded(
+    sql: str,
+    organization_id: uuid.UUID,
+    params: list[object],
+    then: Callable[[], Awaitable[object]] | None = None,
+) -> int:
     """Run a write on the membership table whose WHERE holds `_KEEPS_AN_OWNER`; the row count.
 
     On PostgreSQL the organization's row is locked first, in the same transaction: without it
@@ -77,6 +86,8 @@ async def _guarded(sql: str, organization_id: uuid.UUID, params: list[object]) -
             )
             sql = numbered(sql)
         count, _ = await connection.execute_query(sql, params)
+        if count and then is not None:  # the change's audit event, in its transaction
+            await then()
         return int(count)
 
 
@@ -89,8 +100,34 @@ async def _membership(organization_id: uuid.UUID, user_id: uuid.UUID) -> Members
     return membership
 
 
+def _event(
+    access: OrganizationAccess,
+    action: str,
+    member: Membership,
+    actor: Actor,
+    context: RequestContext,
+    **details: object,
+) -> Callable[[], Awaitable[object]]:
+    def record() -> Awaitable[object]:
+        return audit_record(
+            organization_id=access.organization.id,
+            action=action,
+            actor=actor,
+            target=Target("member", str(member.user_id), member.user.email),
+            details={"role": member.role.value, **details} or None,
+            context=context,
+            now=utcnow(),
+        )
+
+    return record
+
+
 async def member_change_role(
-    *, access: OrganizationAccess, user_id: uuid.UUID, role: Role
+    *,
+    access: OrganizationAccess,
+    user_id: uuid.UUID,
+    role: Role,
+    context: RequestContext = NO_REQUEST,
 ) -> Membership:
     """Give a member another role. An ADMIN moves people between MEMBER and ADMIN only; making
     or unmaking an OWNER takes an OWNER. `LastOwner` when it would leave no OWNER."""
@@ -108,7 +145,11 @@ async def member_change_role(
         + (f" AND {_KEEPS_AN_OWNER}" if demoting else ""),
         organization_id,
         [role.value, str(current.id), *([str(organization_id)] if demoting else [])],
-    )
+        _event(
+            access, "member.role_changed", current, await actor_of(access.principal), context,
+            **{"from": current.role.value, "to": role.value},
+        ),
+    )  # fmt: skip
     if count == 0:
         await _why_not(organization_id, user_id, access)
     current.role = role
@@ -125,7 +166,9 @@ async def _why_not(
     raise LastOwner()
 
 
-async def member_remove(*, access: OrganizationAccess, user_id: uuid.UUID) -> None:
+async def member_remove(
+    *, access: OrganizationAccess, user_id: uuid.UUID, context: RequestContext = NO_REQUEST
+) -> None:
     """Remove a member (their very next request no longer sees the organization)."""
     organization_id = access.organization.id
     current = await _membership(organization_id, user_id)
@@ -137,12 +180,15 @@ async def member_remove(*, access: OrganizationAccess, user_id: uuid.UUID) -> No
         + f" AND {_KEEPS_AN_OWNER}",
         organization_id,
         [str(current.id), str(organization_id)],
+        _event(access, "member.removed", current, await actor_of(access.principal), context),
     )
     if count == 0:
         await _why_not(organization_id, user_id, access)
 
 
-async def organization_leave(*, access: OrganizationAccess) -> uuid.UUID:
+async def organization_leave(
+    *, access: OrganizationAccess, context: RequestContext = NO_REQUEST
+) -> uuid.UUID:
     """The signed-in user leaves the organization; its last OWNER may not."""
     user = user_of(access.principal)
     organization_id = access.organization.id
@@ -151,6 +197,7 @@ async def organization_leave(*, access: OrganizationAccess) -> uuid.UUID:
         f"DELETE FROM membership WHERE id = ? AND {_KEEPS_AN_OWNER}",
         organization_id,
         [str(current.id), str(organization_id)],
+        _event(access, "member.left", current, await actor_of(access.principal), context),
     )
     if count == 0:
         await _membership(organization_id, user.user_id)

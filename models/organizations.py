@@ -9,28 +9,60 @@ from __future__ import annotations
 
 import uuid
 
+from tortoise.transactions import in_transaction
+
 from models.access import OrganizationAccess, Permission
 from models.api_keys import clean_name
+from models.audit import Target, actor_of, audit_record
+from models.clock import utcnow
 from models.entities import Organization
 from models.errors import InvalidInput, OrganizationNotFound
+from models.request_context import NO_REQUEST, RequestContext
 
 
-async def organization_rename(*, access: OrganizationAccess, name: str) -> Organization:
+async def organization_rename(
+    *, access: OrganizationAccess, name: str, context: RequestContext = NO_REQUEST
+) -> Organization:
     access.demand(Permission.MANAGE_ORGANIZATION)
     name = clean_name(name, "name")
     organization = access.organization
-    if not await Organization.filter(id=organization.id).update(name=name):
-        raise OrganizationNotFound()
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        if not await Organization.filter(id=organization.id).update(name=name):
+            raise OrganizationNotFound()
+        await audit_record(
+            organization_id=organization.id,
+            action="organization.renamed",
+            actor=actor,
+            target=Target("organization", str(organization.id), name),
+            details={"from": organization.name, "to": name},
+            context=context,
+            now=utcnow(),
+        )
     organization.name = name
     return organization
 
 
-async def organization_delete(*, access: OrganizationAccess, confirm_name: str) -> uuid.UUID:
+async def organization_delete(
+    *, access: OrganizationAccess, confirm_name: str, context: RequestContext = NO_REQUEST
+) -> uuid.UUID:
     """Delete the organization and everything in it; `confirm_name` must equal its name."""
     access.demand(Permission.MANAGE_ORGANIZATION)
     organization = access.organization
     if confirm_name.strip() != organization.name:
         raise InvalidInput("confirmName", "Type the organization's name exactly to confirm.")
-    if not await Organization.filter(id=organization.id).delete():
-        raise OrganizationNotFound()
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        if not await Organization.filter(id=organization.id).delete():
+            raise OrganizationNotFound()
+        # The chain outlives the organization (no foreign key), until AUDIT_RETENTION_DAYS.
+        await audit_record(
+            organization_id=organization.id,
+            action="organization.deleted",
+            actor=actor,
+            target=Target("organization", str(organization.id), organization.name),
+            details=None,
+            context=context,
+            now=utcnow(),
+        )
     return organization.id

@@ -10,8 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from tortoise.transactions import in_transaction
+
 from models import expiry
 from models.entities import Session
+from models.request_context import NO_REQUEST, RequestContext
+from models.security_log import SecurityAction, security_record
 
 MAX_LISTED_SESSIONS = 100  # newest first; a user with more has far bigger problems
 
@@ -25,6 +29,23 @@ async def session_list(*, user_id: uuid.UUID, now: datetime) -> list[Session]:
     )
 
 
-async def session_end_own(*, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
-    """End one of the user's sessions at once; False when the user has no such session."""
-    return await Session.filter(id=session_id, user_id=user_id).delete() > 0
+async def session_end_own(
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    now: datetime,
+    context: RequestContext = NO_REQUEST,
+) -> bool:
+    """End one of the user's sessions at once (recorded in their security log); False when the
+    user has no such session."""
+    async with in_transaction():
+        ended = await Session.filter(id=session_id, user_id=user_id).delete() > 0
+        if ended:
+            await security_record(
+                user_id=user_id,
+                action=SecurityAction.SESSION_ENDED,
+                details={"sessionId": str(session_id)},
+                context=context,
+                now=now,
+            )
+        return ended

@@ -24,6 +24,7 @@ from models.entities import SignInAttempt
 from models.errors import DomainError
 from models.passwords import Passwords
 from models.policies import AccountPolicy, SignInLimits
+from models.request_context import NO_REQUEST, RequestContext
 
 
 class TooManyAttempts(DomainError):
@@ -102,6 +103,7 @@ async def user_sign_in_limited(
     now: datetime,
     passwords: Passwords,
     policy: AccountPolicy,
+    context: RequestContext = NO_REQUEST,
 ) -> SignedIn:
     """`user_sign_in` behind the brute-force limits: raises `TooManyAttempts` once the email or
     the client address has too many recent failures, even for the right password."""
@@ -109,7 +111,12 @@ async def user_sign_in_limited(
         email=email, client_address=client_address, now=now, limits=policy.sign_in
     )
     signed_in = await user_sign_in(
-        email=email, password=password, now=now, passwords=passwords, policy=policy
+        email=email,
+        password=password,
+        now=now,
+        passwords=passwords,
+        policy=policy,
+        context=context,
     )
     await sign_in_attempt_succeeded(attempt_id=attempt_id, email=email)
     return signed_in

@@ -20,6 +20,7 @@ from models.api_keys import api_keys_by_ids
 from models.entities import ApiKey
 from models.passwords import Passwords
 from models.policies import Policies
+from models.request_context import NO_REQUEST, RequestContext
 from schema.errors import Unauthenticated
 from settings import Settings
 
@@ -38,6 +39,8 @@ class Context:
     principal: Principal | None
     # The peer's address (after TRUSTED_PROXY_HOPS), for per-client sign-in limits.
     client_address: str = ""
+    # Where the request came from, as audit events record it.
+    request: RequestContext = NO_REQUEST
     api_keys: DataLoader[uuid.UUID, ApiKey | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_api_keys)
     )

@@ -75,6 +75,8 @@ described(
         "between MEMBER and ADMIN, remove a MEMBER or ADMIN.",
         Permission.MANAGE_OWNERS: "Invite as OWNER, make or unmake an OWNER, remove an OWNER.",
         Permission.MANAGE_ORGANIZATION: "Rename or delete the organization.",
+        Permission.VIEW_AUDIT_LOG: "Read and export the organization's audit log "
+        "(`auditEvents`, `GET /v1/organizations/{id}/audit-events`).",
     },
 )
 described(

@@ -29,6 +29,7 @@ from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
 from models.pagination import Page
 from schema import enums  # noqa: F401  (registers the domain's enums, described)
+from schema.audit import audit_events, key_usage, revoked_key_uses, security_events
 from schema.connection import (
     AFTER,
     BEFORE,
@@ -107,6 +108,12 @@ class ApiKey:
             created_by_key_id=key.created_by_key_id,
             replacement=replacement,
         )
+
+    usage = strawberry.field(
+        resolver=key_usage,
+        description="Verifications of this key per hour or day, oldest first, empty buckets "
+        "included. Counts reach the database every USAGE_FLUSH_SECONDS (5 s by default).",
+    )
 
     @strawberry.field(description="ACTIVE, ROLLED or EXPIRED, decided now from the timestamps.")
     def status(self, info: Info) -> ApiKeyStatus:
@@ -200,6 +207,16 @@ class Organization:
         self.access.demand(Permission.LIST_KEYS)
         return info.context.policies.keys.grace_max_seconds
 
+    audit_events = strawberry.field(
+        resolver=audit_events,
+        description="Who changed what in this organization, newest first (OWNER and ADMIN).",
+    )
+    revoked_key_uses = strawberry.field(
+        resolver=revoked_key_uses,
+        description="Deleted keys that are still being sent, most recently seen first. The "
+        "senders were told NOT_FOUND.",
+    )
+
     @strawberry.field(
         description="The organization's keys, newest first, a page at a time (a Relay "
         "connection). A key appears once it is created and until the purge job deletes it "
@@ -292,6 +309,12 @@ class User:
             created_at=user.created_at,
             principal=principal,
         )
+
+    security_events = strawberry.field(
+        resolver=security_events,
+        description="Your account's security log, newest first: sign-ins, failed sign-ins, "
+        "sign-outs, ended sessions, password changes.",
+    )
 
     @strawberry.field(
         description="Your organizations (empty for anyone else's account), oldest first, a "

@@ -82,13 +82,14 @@ async def test_a_sign_in_does_not_change_who_the_request_is(api: Api) -> None:
     assert listed["organization"]["apiKeys"]["totalCount"] == 1
 
 
-ADMIN = ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS", "LIST_MEMBERS", "MANAGE_MEMBERS"]
+KEYS = ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS"]
+ADMIN = [*KEYS, "LIST_MEMBERS", "MANAGE_MEMBERS", "VIEW_AUDIT_LOG"]
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.OWNER, [*ADMIN, "MANAGE_OWNERS", "MANAGE_ORGANIZATION"]),
+        (Role.OWNER, [*ADMIN[:-1], "MANAGE_OWNERS", "MANAGE_ORGANIZATION", "VIEW_AUDIT_LOG"]),
         (Role.ADMIN, ADMIN),
         (Role.MEMBER, ["READ_ORGANIZATION", "LIST_KEYS", "LIST_MEMBERS"]),
     ],
@@ -118,17 +119,20 @@ async def test_a_secret_key_is_told_what_it_may_do(api: Api) -> None:
         "READ_ORGANIZATION",
         "LIST_KEYS",
         "MANAGE_KEYS",
+        "VIEW_AUDIT_LOG",
     ]
 
 
 def test_the_permission_table_is_the_one_the_api_reports() -> None:
     assert ROLE_PERMISSIONS[Role.MEMBER] < ROLE_PERMISSIONS[Role.ADMIN]
     assert ROLE_PERMISSIONS[Role.ADMIN] < ROLE_PERMISSIONS[Role.OWNER] == frozenset(Permission)
-    # A secret key manages its organization's keys, never its people or its settings.
+    # A secret key manages its organization's keys, never its people or its settings; it may
+    # export the audit log (for SIEMs).
     assert KEY_PERMISSIONS[ApiKeyType.SECRET] == {
         Permission.READ_ORGANIZATION,
         Permission.LIST_KEYS,
         Permission.MANAGE_KEYS,
+        Permission.VIEW_AUDIT_LOG,
     }
     assert KEY_PERMISSIONS[ApiKeyType.PUBLIC] == {Permission.READ_ORGANIZATION}
 

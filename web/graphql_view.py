@@ -32,6 +32,7 @@ from web.bodies import BadBody, json_value
 from web.client import client_address
 from web.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate
 from web.pages import graphiql_response
+from web.request_context import request_context
 from web.state import CLOCK, NOW, PASSWORDS, POLICIES, PRINCIPAL, SETTINGS
 
 MAX_QUERY_CHARS = 15_000
@@ -185,6 +186,7 @@ class GraphQLView(StrawberryView[Context, None]):
             now=request.get(NOW) or request.app[CLOCK](),
             principal=request.get(PRINCIPAL),
             client_address=client_address(request, settings.trusted_proxy_hops),
+            request=request_context(request, settings.trusted_proxy_hops),
         )
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:

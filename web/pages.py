@@ -72,6 +72,7 @@ DASHBOARD_PATHS = (
     "/orgs/{organization}/keys/{key}",
     "/orgs/{organization}/members",
     "/orgs/{organization}/settings",
+    "/orgs/{organization}/activity",
     "/account",
 )
 

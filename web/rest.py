@@ -40,6 +40,7 @@ class Operation:
     description: str
     replies: Mapping[int, Reply]
     request: type | None = None
+    parameters: tuple[Mapping[str, Any], ...] = ()  # OpenAPI parameter objects (path, query)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
             "description": operation.description,
             "responses": responses,
         }
+        if operation.parameters:
+            described["parameters"] = [dict(parameter) for parameter in operation.parameters]
         if operation.request is not None:
             described["requestBody"] = {
                 "required": True,

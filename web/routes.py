@@ -11,6 +11,7 @@ from aiohttp import web
 
 from schema import build_schema
 from settings import Settings
+from web.audit_export import AUDIT_EVENTS, audit_events_download
 from web.graphql_view import GraphQLView
 from web.health import HEALTHZ, READYZ, healthz, readyz
 from web.pages import add_pages
@@ -32,6 +33,8 @@ def setup_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/graphql", view)
     # REST endpoints: one line each, and each is described in /openapi.json (see web/rest.py).
     add_rest_endpoint(app, "POST", "/v1/keys/verify", verify_key, VERIFY)
+    add_rest_endpoint(app, "GET", "/v1/organizations/{id}/audit-events", audit_events_download,
+                      AUDIT_EVENTS)
     add_rest_endpoint(app, "GET", "/healthz", healthz, HEALTHZ)
     add_rest_endpoint(app, "GET", "/readyz", readyz, READYZ)
     add_rest_endpoint(app, "GET", "/openapi.json", openapi_json, OPENAPI)

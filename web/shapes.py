@@ -110,7 +110,10 @@ def from_json(cls: type[T], body: Any) -> T:
     for field, hint in _fields(cls):
         name = camel(field.name)
         value = body.get(name)
-        if hint is not str or not isinstance(value, str):
+        if value is None and hint == str | None:  # an optional string left out
+            values[field.name] = None
+            continue
+        if hint not in (str, str | None) or not isinstance(value, str):
             raise ShapeError(f'The body needs a string "{name}".')
         max_length = field.metadata.get("max_length")
         if max_length is not None and len(value) > max_length:

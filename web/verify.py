@@ -2,7 +2,9 @@
 
 Errors are RFC 9457 problem documents; a good or bad key is a 200 with `valid` and `code`. The
 body must be `application/json` (415 otherwise), so no form or `text/plain` post a browser sends
-cross-site without a preflight reaches it. The shapes below are the OpenAPI document's too.
+cross-site without a preflight reaches it. The shapes below are the OpenAPI document's too. The
+optional `clientIp` is the resource server's view of its own caller: kept only when the key turns
+out to be a deleted one, to show its owner who still sends it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ class VerifyRequest:
             "The token exactly as the caller presented it (`pk_…` or `sk_…`).",
             max_length=MAX_TOKEN_LENGTH,
         )
+    )
+    client_ip: str | None = field(
+        default=None,
+        metadata=describe(
+            "Optional: the address of your own caller, as your server sees it. Kept only when "
+            "the key turns out to be a deleted one, to show its owner who still sends it.",
+            max_length=64,
+        ),
     )
 
 
@@ -93,7 +103,9 @@ async def verify_key(request: web.Request) -> web.Response:
         asked = from_json(VerifyRequest, body)
     except ShapeError as error:
         return problem(400, "Bad Request", str(error))
-    result = await api_key_verify(token=asked.key, now=request.app[CLOCK]())
+    result = await api_key_verify(
+        token=asked.key, now=request.app[CLOCK](), client_address=asked.client_ip or None
+    )
     verification_counted(result, asked.key)
     return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})
 

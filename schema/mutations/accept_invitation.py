@@ -42,7 +42,10 @@ async def accept_invitation(
     principal = info.context.require_user()
     try:
         organization, role = await invitation_accept(
-            principal=principal, token=input.token, now=info.context.now
+            principal=principal,
+            token=input.token,
+            now=info.context.now,
+            context=info.context.request,
         )
     except errors.InvitationNotFound as error:
         return InvitationNotFound(message=error.message)

@@ -50,7 +50,9 @@ async def change_member_role(
     if access is None or user_id is None:
         return MemberNotFound(message=errors.MemberNotFound.message)
     try:
-        membership = await member_change_role(access=access, user_id=user_id, role=input.role)
+        membership = await member_change_role(
+            access=access, user_id=user_id, role=input.role, context=info.context.request
+        )
     except errors.MemberNotFound as error:
         return MemberNotFound(message=error.message)
     except errors.LastOwner as error:

@@ -72,6 +72,7 @@ async def create_api_key(
             expires_at=input.expires_at,
             now=info.context.now,
             policy=info.context.policies.keys,
+            context=info.context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

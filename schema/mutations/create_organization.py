@@ -46,6 +46,7 @@ async def create_organization(
             now=info.context.now,
             policy=info.context.policies.keys,
             max_organizations=info.context.policies.accounts.max_organizations_per_user,
+            context=info.context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

@@ -38,7 +38,9 @@ async def delete_api_key(
     if found is None:
         return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
     try:
-        deleted_id = await api_key_delete(access=found)
+        deleted_id = await api_key_delete(
+            access=found, now=info.context.now, context=info.context.request
+        )
     except errors.ApiKeyNotFound as error:
         return ApiKeyNotFound(message=error.message)
     return ApiKeyDeleted(deleted_api_key_id=strawberry.ID(str(deleted_id)))

@@ -43,7 +43,9 @@ async def delete_organization(
     if access is None:
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     try:
-        deleted = await organization_delete(access=access, confirm_name=input.confirm_name)
+        deleted = await organization_delete(
+            access=access, confirm_name=input.confirm_name, context=info.context.request
+        )
     except errors.InvalidInput as error:
         return invalid_input(error)
     except errors.OrganizationNotFound as error:

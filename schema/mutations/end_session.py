@@ -40,7 +40,10 @@ async def end_session(
     principal = info.context.require_user()
     session_id = parse_id(input.id)
     if session_id is None or not await session_end_own(
-        user_id=principal.user_id, session_id=session_id
+        user_id=principal.user_id,
+        session_id=session_id,
+        now=info.context.now,
+        context=info.context.request,
     ):
         return SessionNotFound(message="No such session.")
     return SessionEnded(ended_session_id=strawberry.ID(str(session_id)))

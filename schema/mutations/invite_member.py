@@ -68,6 +68,7 @@ async def invite_member(
             role=input.role,
             now=info.context.now,
             policy=info.context.policies.teams,
+            context=info.context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

@@ -47,7 +47,7 @@ async def leave_organization(
     if access is None:
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     try:
-        left = await organization_leave(access=access)
+        left = await organization_leave(access=access, context=info.context.request)
     except errors.MemberNotFound:
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     except errors.LastOwner as error:

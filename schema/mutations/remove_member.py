@@ -45,7 +45,7 @@ async def remove_member(
     if access is None or user_id is None:
         return MemberNotFound(message=errors.MemberNotFound.message)
     try:
-        await member_remove(access=access, user_id=user_id)
+        await member_remove(access=access, user_id=user_id, context=info.context.request)
     except errors.MemberNotFound as error:
         return MemberNotFound(message=error.message)
     except errors.LastOwner as error:

@@ -39,7 +39,9 @@ async def rename_api_key(
     if found is None:
         return ApiKeyNotFound(message=errors.ApiKeyNotFound.message)
     try:
-        key = await api_key_rename(access=found, name=input.name)
+        key = await api_key_rename(
+            access=found, name=input.name, now=info.context.now, context=info.context.request
+        )
     except errors.InvalidInput as error:
         return invalid_input(error)
     except errors.ApiKeyNotFound as error:

@@ -42,7 +42,7 @@ async def rename_organization(
     if access is None:
         return OrganizationNotFound(message=errors.OrganizationNotFound.message)
     try:
-        await organization_rename(access=access, name=input.name)
+        await organization_rename(access=access, name=input.name, context=info.context.request)
     except errors.InvalidInput as error:
         return invalid_input(error)
     except errors.OrganizationNotFound as error:

@@ -49,7 +49,10 @@ async def revoke_invitation(
     access, invitation = found
     try:
         invitation = await invitation_revoke(
-            access=access, invitation_id=invitation.id, now=info.context.now
+            access=access,
+            invitation_id=invitation.id,
+            now=info.context.now,
+            context=info.context.request,
         )
     except errors.InvitationNotFound as error:
         return InvitationNotFound(message=error.message)

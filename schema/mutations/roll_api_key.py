@@ -51,6 +51,7 @@ async def roll_api_key(
             grace_seconds=input.grace_period_seconds,
             now=info.context.now,
             policy=info.context.policies.keys,
+            context=info.context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

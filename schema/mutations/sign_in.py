@@ -50,6 +50,7 @@ async def sign_in(
             now=context.now,
             passwords=context.passwords,
             policy=context.policies.accounts,
+            context=context.request,
         )
     except errors.InvalidCredentials as error:
         sign_in_failed("invalid_credentials")

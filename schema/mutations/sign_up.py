@@ -51,6 +51,7 @@ async def sign_up(
             policy=context.policies.accounts,
             key_policy=context.policies.keys,
             client_address=context.client_address,
+            context=context.request,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

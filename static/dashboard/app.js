@@ -24,6 +24,7 @@ import { showMembers } from "./members.js";
 import { menuButton } from "./menu.js";
 import {
   ACCOUNT_PATH,
+  activityPath,
   currentRoute,
   keysPath,
   linkTo,
@@ -34,6 +35,8 @@ import {
   settingsPath,
 } from "./router.js";
 import { showGeneral } from "./settings.js";
+import { showSecurityLog } from "./security.js";
+import { showActivity } from "./activity.js";
 
 const root = document.getElementById("app");
 
@@ -299,6 +302,7 @@ const PAGES = [
   ["keys", "API keys", keysPath],
   ["members", "Members", membersPath],
   ["settings", "General", settingsPath],
+  ["activity", "Activity", activityPath],
 ];
 
 function render(current, route) {
@@ -385,7 +389,10 @@ function render(current, route) {
     ),
   );
   if (focused) focusByName(focused);
-  if (route.page === "account") return showAccount(main, state.user);
+  if (route.page === "account") {
+    showAccount(main, state.user);
+    return showSecurityLog(main);
+  }
   if (!current) {
     main.replaceChildren(h("p", {}, "You belong to no organization yet: create one."));
     return undefined;
@@ -402,6 +409,7 @@ function render(current, route) {
       onDeleted: () => forget(current),
     });
   }
+  if (route.page === "activity") return showActivity(main, current.id);
   if (route.keyId) return showKey(main, current.id, route.keyId);
   return showKeys(main, current.id, route.params);
 }

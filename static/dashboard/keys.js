@@ -8,6 +8,7 @@ import { h, time, tokenBox, until } from "./dom.js";
 import { deleteKey, newKey, renameKey, rollKey } from "./key_actions.js";
 import { menuButton } from "./menu.js";
 import { keyPath, keysPath, linkTo, redraw, rewrite } from "./router.js";
+import { revokedBanners } from "./usage.js";
 
 export const TYPE_LABELS = { PUBLIC: "Public", SECRET: "Secret" };
 export const STATUS_LABELS = { ACTIVE: "Active", ROLLED: "Rolled", EXPIRED: "Expired" };
@@ -105,6 +106,8 @@ export async function showKeys(main, organizationId, params = new URLSearchParam
   ];
   main.replaceChildren(...parts.filter(Boolean));
   drawResults(page, results, noticeSlot, canManage, organization.apiKeys);
+  const banners = await revokedBanners(organizationId);
+  if (results.isConnected) results.before(...banners);
 }
 
 function filterBar(page, results, noticeSlot, canManage) {

@@ -8,7 +8,7 @@ const listeners = new Set();
 
 /**
  * { page, organizationId, keyId, params } of the current address: `page` is "keys" (also for
- * an address that names no page), "members", "settings" or "account"; nulls where it names none.
+ * an address that names no page), "members", "settings", "activity" or "account"; nulls where it names none.
  */
 export function currentRoute() {
   const params = new URLSearchParams(location.search);
@@ -16,7 +16,7 @@ export function currentRoute() {
     return { page: "account", organizationId: null, keyId: null, params };
   }
   const match = location.pathname.match(
-    /^\/orgs\/([^/]+)\/(?:keys(?:\/([^/]+))?|(members|settings))\/?$/,
+    /^\/orgs\/([^/]+)\/(?:keys(?:\/([^/]+))?|(members|settings|activity))\/?$/,
   );
   return {
     page: match?.[3] ?? "keys",
@@ -31,6 +31,7 @@ const organizationPath = (organizationId, page) =>
 export const keysPath = (organizationId) => organizationPath(organizationId, "keys");
 export const membersPath = (organizationId) => organizationPath(organizationId, "members");
 export const settingsPath = (organizationId) => organizationPath(organizationId, "settings");
+export const activityPath = (organizationId) => organizationPath(organizationId, "activity");
 export const ACCOUNT_PATH = "/account";
 export const keyPath = (organizationId, keyId) =>
   `${keysPath(organizationId)}/${encodeURIComponent(keyId)}`;
