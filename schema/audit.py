@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from models.errors import InvalidInput
 from models.security_log import security_events_list
 from models.tombstones import revoked_key_uses_list
 from models.usage_report import UsageBucketSize, key_usage_buckets
+from schema.connection import MAX_CURSOR_CHARS, PageInfo, decode_cursor, encode_cursor
 from schema.context import Info
 from schema.errors import BadUserInput
 
@@ -117,14 +119,6 @@ class AuditEvent:
         )
 
 
-@strawberry.type(description="Where a page ends, and whether more follow.")
-class LogPageInfo:
-    has_next_page: bool = strawberry.field(description="Whether older entries follow.")
-    end_cursor: str | None = strawberry.field(
-        description="Pass as `after` for the next page; null on an empty page."
-    )
-
-
 @strawberry.type(description="An audit event and its cursor.")
 class AuditEventEdge:
     cursor: str = strawberry.field(description="Pass as `after` to continue after this event.")
@@ -134,25 +128,46 @@ class AuditEventEdge:
 @strawberry.type(description="A page of the audit log, newest first.")
 class AuditEventConnection:
     edges: list[AuditEventEdge] = strawberry.field(description="The events of this page.")
-    page_info: LogPageInfo = strawberry.field(description="Where this page ends.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
-def _encode(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+def _forward_page_info(edges: Sequence[Any], has_next_page: bool, after: str | None) -> PageInfo:
+    """These logs page forward only (newest first, `first`/`after`): a page after a cursor has
+    the cursor's item before it."""
+    return PageInfo(
+        has_next_page=has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
 
 
-def _decode(cursor: str) -> str:
+def _log_cursor(listing: str, value: str) -> str:
+    return base64.urlsafe_b64encode(f"{listing}|{value}".encode()).decode().rstrip("=")
+
+
+def _log_position(listing: str, cursor: str) -> str:
+    """What a cursor of `listing` points at; BAD_USER_INPUT on `after` for any other string
+    (a cursor of another list, or one edited by hand)."""
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        name, value = raw.split("|")
+        if name != listing or not value.isalnum():
+            raise ValueError
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput("The cursor `after` is not one this API gave out.") from None
+        raise BadUserInput(
+            "The cursor `after` is not one this list gave out.", field="after"
+        ) from None
 
 
-def _sequence_cursor(cursor: str) -> int:
-    text = _decode(cursor)
-    if not text.startswith("seq:") or not text[4:].isdigit():
-        raise BadUserInput("The cursor `after` is not one this API gave out.")
-    return int(text[4:])
+def _audit_sequence(cursor: str) -> int:
+    value = _log_position("auditEvents", cursor)
+    if not value.isdigit():
+        raise BadUserInput("The cursor `after` is not one this list gave out.", field="after")
+    return int(value)
 
 
 async def audit_events(
@@ -185,7 +200,7 @@ async def audit_events(
         page = await audit_events_list(
             access=access,
             first=DEFAULT_PAGE_SIZE if first is None else first,
-            after=None if after is None else _sequence_cursor(after),
+            after=None if after is None else _audit_sequence(after),
             actions=actions,
             actor_id=actor_id,
             target_id=target_id,
@@ -195,14 +210,15 @@ async def audit_events(
     except InvalidInput as error:
         raise BadUserInput(error.message, field=error.field) from None
     edges = [
-        AuditEventEdge(cursor=_encode(f"seq:{event.sequence}"), node=AuditEvent.from_model(event))
+        AuditEventEdge(
+            cursor=_log_cursor("auditEvents", str(event.sequence)),
+            node=AuditEvent.from_model(event),
+        )
         for event in page.events
     ]
     return AuditEventConnection(
         edges=edges,
-        page_info=LogPageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=_forward_page_info(edges, page.has_next_page, after),
     )
 
 
@@ -231,18 +247,7 @@ class RevokedKeyUseEdge:
 @strawberry.type(description="Deleted keys still being sent, most recently seen first.")
 class RevokedKeyUseConnection:
     edges: list[RevokedKeyUseEdge] = strawberry.field(description="The keys of this page.")
-    page_info: LogPageInfo = strawberry.field(description="Where this page ends.")
-
-
-def _seen_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        seen, key_id = _decode(cursor).split("|")
-        moment = datetime.fromisoformat(seen)
-        if moment.tzinfo is None:
-            raise ValueError
-        return moment, uuid.UUID(key_id)
-    except ValueError:
-        raise BadUserInput("The cursor `after` is not one this API gave out.") from None
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
 async def revoked_key_uses(
@@ -263,14 +268,14 @@ async def revoked_key_uses(
         page = await revoked_key_uses_list(
             access=root.access,
             first=DEFAULT_PAGE_SIZE if first is None else first,
-            after=None if after is None else _seen_cursor(after),
+            after=None if after is None else decode_cursor("revokedKeyUses", after, "after"),
             since=since,
         )
     except InvalidInput as error:
         raise BadUserInput(error.message, field=error.field) from None
     edges = [
         RevokedKeyUseEdge(
-            cursor=_encode(f"{use.last_seen_at.isoformat()}|{use.key_id}"),
+            cursor=encode_cursor("revokedKeyUses", (use.last_seen_at, use.key_id)),
             node=RevokedKeyUse(
                 key_id=strawberry.ID(str(use.key_id)),
                 name=use.name,
@@ -285,9 +290,7 @@ async def revoked_key_uses(
     ]
     return RevokedKeyUseConnection(
         edges=edges,
-        page_info=LogPageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=_forward_page_info(edges, page.has_next_page, after),
     )
 
 
@@ -362,7 +365,7 @@ class SecurityEventEdge:
 @strawberry.type(description="A page of your security log, newest first.")
 class SecurityEventConnection:
     edges: list[SecurityEventEdge] = strawberry.field(description="The events of this page.")
-    page_info: LogPageInfo = strawberry.field(description="Where this page ends.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
 async def security_events(
@@ -379,13 +382,13 @@ async def security_events(
         page = await security_events_list(
             user_id=principal.user_id,
             first=DEFAULT_PAGE_SIZE if first is None else first,
-            after=None if after is None else _decode(after),
+            after=None if after is None else _log_position("securityEvents", after),
         )
     except InvalidInput as error:
         raise BadUserInput(error.message, field=error.field) from None
     edges = [
         SecurityEventEdge(
-            cursor=_encode(event.id),
+            cursor=_log_cursor("securityEvents", event.id),
             node=SecurityEvent(
                 id=strawberry.ID(event.id),
                 occurred_at=event.occurred_at,
@@ -405,7 +408,5 @@ async def security_events(
     ]
     return SecurityEventConnection(
         edges=edges,
-        page_info=LogPageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=_forward_page_info(edges, page.has_next_page, after),
     )

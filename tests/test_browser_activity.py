@@ -118,7 +118,8 @@ def test_activity_usage_and_the_revoked_key_banner(
     screenshot(page, "activity-3-usage")
 
     # and the Account page shows their own security log
-    page.get_by_role("link", name="Account").click()
+    page.get_by_role("button", name=re.compile("^Account menu")).click()
+    page.get_by_role("menuitem", name="Account").click()
     log = page.get_by_role("list", name="Security log, newest first").locator("li")
     expect(log.last).to_contain_text("Account created")
     screenshot(page, "activity-4-account")

@@ -111,6 +111,29 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN null null null",
         ),
     ),
+    # the audit log: OWNER and ADMIN, and secret keys for SIEM exports (not while rolled)
+    "Organization.auditEvents": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN null null null",
+            *(["ok null null null"] * 2),
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "FORBIDDEN null null null",
+            "ok null null null",
+        ),
+    ),
+    # a revoked key still in use: whoever may list the keys
+    "Organization.revokedKeyUses": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok null null null"] * 3),
+            "FORBIDDEN null null null",
+            *(["ok null null null"] * 3),
+        ),
+    ),
     # -- mutations --
     "signUp": ("-", ("ok",) * 8),
     "signIn": ("-", ("ok",) * 8),
@@ -347,6 +370,13 @@ DOCUMENTS = {
     ),
     "Organization.invitations": (
         "query Q($id: ID) { organization(id: $id) { __typename invitations { id } } }"
+    ),
+    "Organization.auditEvents": (
+        "query Q($id: ID) { organization(id: $id) { __typename auditEvents { edges { cursor } } } }"
+    ),
+    "Organization.revokedKeyUses": (
+        "query Q($id: ID) { organization(id: $id) { __typename "
+        "revokedKeyUses { edges { cursor } } } }"
     ),
     "inviteMember": (
         'mutation Q($id: ID!) { inviteMember(input: {organizationId: $id, email: "n@example.com"})'
@@ -660,7 +690,11 @@ ORGANIZATION_FIELD = {
     "apiKeys": "apiKeys { totalCount }",
     "members": "members { totalCount }",
     "invitations": "invitations { id }",
+    "auditEvents": "auditEvents { edges { cursor } }",
+    "revokedKeyUses": "revokedKeyUses { edges { cursor } }",
 }
+# The audit log is for OWNERs and ADMINs, and for the secret keys that export it.
+AUDIT_READERS = frozenset({"ADMIN", "OWNER", "secret key", "key created by a key"})
 # The team's fields are for people: no API key reads them (see the teams' roles table).
 PEOPLE_ONLY_FIELDS = frozenset({"members", "invitations"})
 PEOPLE = frozenset({"MEMBER", "ADMIN", "OWNER"})
@@ -688,8 +722,10 @@ async def test_organization_fields_by_principal(api: Api, db: None) -> None:
             # then it is allowed exactly as the table says
             assert status == 200, body
             got = body["errors"][0]["extensions"]["code"] if "errors" in body else "ok"
-            allowed = (principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS) and (
-                principal in PEOPLE or name not in PEOPLE_ONLY_FIELDS
+            allowed = (
+                (principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS)
+                and (principal in PEOPLE or name not in PEOPLE_ONLY_FIELDS)
+                and (principal in AUDIT_READERS or name != "auditEvents")
             )
             if got != ("ok" if allowed else "FORBIDDEN"):
                 wrong.append((principal, name, got))
