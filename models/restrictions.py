@@ -51,6 +51,8 @@ class Origin:
     wildcard: bool = False  # `*.host`: any subdomain at any depth, not `host` itself
 
     def __str__(self) -> str:
+        if self is OPAQUE_ORIGIN:
+            return "null"
         port = "" if _DEFAULT_PORTS.get(self.scheme) == self.port else f":{self.port}"
         return f"{self.scheme}://{'*.' if self.wildcard else ''}{self.host}{port}"
 
@@ -60,6 +62,11 @@ class Origin:
         if self.wildcard:
             return caller.host.endswith("." + self.host)
         return caller.host == self.host
+
+
+# The `Origin: null` of sandboxed frames, file: pages and some redirects: present, but no
+# allowed origin admits it.
+OPAQUE_ORIGIN = Origin("null", "", 0)
 
 
 def parse_address(value: str) -> IpAddress:
@@ -103,9 +110,12 @@ def _host(raw: str, entry: str) -> str:
 
 def parse_origin(value: str, *, pattern: bool = False, referer: bool = False) -> Origin:
     """`scheme://host[:port]` (http or https), normalised: lower case, IDNA, default port.
-    A `pattern` (an allowed origin) may begin its host with `*.`; a `referer` may carry a path,
-    query and fragment, which are dropped. Raises ValueError naming what is wrong."""
+    A `pattern` (an allowed origin) may begin its host with `*.`; a caller's (`referer`) may
+    carry a path, query and fragment, which are dropped, or be `null` (an opaque origin, which
+    no pattern admits). Raises ValueError naming what is wrong."""
     entry = value.strip()
+    if referer and entry.lower() == "null":
+        return OPAQUE_ORIGIN
     if len(entry) > MAX_ENTRY_LENGTH:
         raise ValueError(f"{entry[:40]!r}… is longer than {MAX_ENTRY_LENGTH} characters.")
     match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]*)(.*)", entry)
