@@ -80,19 +80,19 @@ def _caller_origin(text: str) -> Origin:
 
 
 def caller_of(client_ip: str | None, origin: str | None) -> tuple[IpAddress | None, Origin | None]:
-    """The caller's address and origin, parsed; a malformed one is an `InvalidInput` naming
-    `clientIp` or `origin`. An empty string counts as absent. `origin` may be a whole Referer:
-    its path is dropped."""
+    """The caller's address and origin, parsed; a malformed one (an empty one too) is an
+    `InvalidInput` naming `clientIp` or `origin`. `origin` may be a whole Referer: its path is
+    dropped."""
     problems = Problems()
     address = caller = None
-    if client_ip:
+    if client_ip is not None:
         try:
             address = parse_address(client_ip)
         except ValueError:
             problems.add("clientIp", "clientIp is not an IPv4 or IPv6 address.")
-    if origin:
+    if origin is not None:
         try:
-            caller = _caller_origin(origin.strip())
+            caller = _caller_origin(origin)
         except ValueError as error:
             problems.add("origin", f"origin: {error}")
     problems.check()

@@ -72,7 +72,7 @@ OPAQUE_ORIGIN = Origin("null", "", 0)
 def parse_address(value: str) -> IpAddress:
     """A caller's address; an IPv4-mapped IPv6 one (`::ffff:203.0.113.5`) as its IPv4 address.
     Raises ValueError when it is not an address."""
-    address = ipaddress.ip_address(value.strip())
+    address = ipaddress.ip_address(value)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
@@ -113,10 +113,10 @@ def parse_origin(value: str, *, pattern: bool = False, referer: bool = False) ->
     A `pattern` (an allowed origin) may begin its host with `*.`; a caller's (`referer`) may
     carry a path, query and fragment, which are dropped, or be `null` (an opaque origin, which
     no pattern admits). Raises ValueError naming what is wrong."""
-    entry = value.strip()
-    if referer and entry.lower() == "null":
+    entry = value if referer else value.strip()
+    if referer and entry == "null":
         return OPAQUE_ORIGIN
-    if len(entry) > MAX_ENTRY_LENGTH:
+    if pattern and len(entry) > MAX_ENTRY_LENGTH:
         raise ValueError(f"{entry[:40]!r}… is longer than {MAX_ENTRY_LENGTH} characters.")
     match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]*)(.*)", entry)
     if match is None:

@@ -28,6 +28,13 @@ from web.rest import Operation, Reply, problems
 from web.shapes import ShapeError, describe, from_json, to_json
 from web.state import CLOCK
 
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# An Origin (or a Referer: anything after the host and port is ignored), or `null`.
+ORIGIN_PATTERN = (
+    f"^(null|[Hh][Tt][Tt][Pp][Ss]?://({_LABEL}\\.)*{_LABEL}(:{_PORT})?([/?#].*)?)$"
+)
+
 
 @dataclass(frozen=True)
 class VerifyRequest:
@@ -46,6 +53,7 @@ class VerifyRequest:
             "key with allowedCidrs is FORBIDDEN (IP_NOT_ALLOWED) without it or outside them; "
             "a deleted key's is kept to show its owner who still sends it.",
             max_length=64,
+            formats=("ipv4", "ipv6"),
         ),
     )
     origin: str | None = field(
@@ -54,8 +62,10 @@ class VerifyRequest:
             "Optional: your caller's `Origin` header or, failing that, its `Referer` (the path "
             "is ignored), e.g. `https://app.example.com`. A key with allowedOrigins is "
             "FORBIDDEN (ORIGIN_NOT_ALLOWED) without it or outside them. It is a header the "
-            "caller chooses: abuse control, not authentication.",
+            "caller chooses: abuse control, not authentication. `null` (an opaque origin) "
+            "matches no allowed origin.",
             max_length=2048,
+            pattern=ORIGIN_PATTERN,
         ),
     )
 
