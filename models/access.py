@@ -32,6 +32,7 @@ from models.entities import (
 from models.errors import Forbidden
 from models.key_verification import Verification, VerificationCode, api_key_verify
 from models.pagination import Page, PageRequest, Position, paginate
+from models.restrictions import parse_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +56,14 @@ Principal = UserPrincipal | KeyPrincipal
 
 @dataclass(frozen=True, slots=True)
 class AuthFailure:
-    reason: VerificationCode  # MALFORMED, NOT_FOUND or EXPIRED
+    reason: VerificationCode  # MALFORMED, NOT_FOUND, EXPIRED or FORBIDDEN (its allowedCidrs)
 
 
-async def authenticate(token: str, *, now: datetime) -> Principal | AuthFailure:
-    """The principal behind a bearer token: a session or an API key, checked at `now`."""
+async def authenticate(
+    token: str, *, now: datetime, client_address: str | None = None
+) -> Principal | AuthFailure:
+    """The principal behind a bearer token: a session or an API key, checked at `now`. A key
+    obeys its `allowedCidrs` against `client_address` (its origins are for resource servers)."""
     kind = tokens.parse(token)
     if kind is None:
         return AuthFailure(VerificationCode.MALFORMED)
@@ -72,7 +76,13 @@ async def authenticate(token: str, *, now: datetime) -> Principal | AuthFailure:
         if expiry.ended(rows[0]["expires_at"], now):
             return AuthFailure(VerificationCode.EXPIRED)
         return UserPrincipal(user_id=rows[0]["user_id"], session_id=rows[0]["id"])
-    verification: Verification = await api_key_verify(token=token, now=now)
+    try:
+        address = None if not client_address else str(parse_address(client_address))
+    except ValueError:
+        address = None  # not an IP (a Unix socket): a network-restricted key is refused
+    verification: Verification = await api_key_verify(
+        token=token, now=now, client_ip=address, check_origins=False
+    )
     if not verification.valid:
         return AuthFailure(verification.code)
     assert verification.key_id and verification.organization_id and verification.type

@@ -1,5 +1,5 @@
-"""API keys: create, list, rename, roll and delete, each on an access object from
-`models.access`.
+"""API keys: create, list, roll and delete (rename and update: `models.key_update`), each on
+an access object from `models.access`.
 
 Validity is decided at read time from `expires_at` alone (see `models.key_verification`): a
 rolled key's grace is folded into its `expires_at`, so verification never waits for a job. A
@@ -25,6 +25,7 @@ from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
 from models.request_context import NO_REQUEST, RequestContext
+from models.restrictions import RestrictionMode, clean_cidrs, clean_origins
 from models.text import clean_text
 from models.tombstones import tombstones_write
 
@@ -69,6 +70,9 @@ def _new_key(
     policy: KeyPolicy,
     is_default: bool,
     created_by_key_id: uuid.UUID | None = None,
+    allowed_cidrs: list[str] | None = None,
+    allowed_origins: list[str] | None = None,
+    restriction_mode: RestrictionMode = RestrictionMode.ENFORCE,
 ) -> tuple[ApiKey, str]:
     token = tokens.generate(_TOKEN_KIND[type], policy.token_prefix)
     key = ApiKey(
@@ -82,6 +86,9 @@ def _new_key(
         created_at=now,
         expires_at=expires_at,
         created_by_key_id=created_by_key_id,
+        allowed_cidrs=allowed_cidrs or None,
+        allowed_origins=allowed_origins or None,
+        restriction_mode=restriction_mode,
     )
     return key, token
 
@@ -110,10 +117,13 @@ async def api_key_create(
     now: datetime,
     policy: KeyPolicy,
     context: RequestContext = NO_REQUEST,
+    allowed_cidrs: list[str] | None = None,
+    allowed_origins: list[str] | None = None,
+    restriction_mode: RestrictionMode = RestrictionMode.ENFORCE,
 ) -> tuple[ApiKey, str]:
     """A new key and its token: the only moment a secret token exists outside its holder.
-    Every bad field is reported at once. A key made by a key records its creator. Recorded as
-    `api_key.created`."""
+    Every bad field (each bad restriction entry) is reported at once. A key made by a key
+    records its creator. Recorded as `api_key.created`."""
     access.demand(Permission.MANAGE_KEYS)
     problems = Problems()
     try:
@@ -122,6 +132,14 @@ async def api_key_create(
         problems.catch(error)
     try:
         expires_at = _clean_expiry(expires_at, now)
+    except InvalidInput as error:
+        problems.catch(error)
+    try:
+        allowed_cidrs = clean_cidrs(allowed_cidrs or [])
+    except InvalidInput as error:
+        problems.catch(error)
+    try:
+        allowed_origins = clean_origins(allowed_origins or [])
     except InvalidInput as error:
         problems.catch(error)
     problems.check()
@@ -136,6 +154,9 @@ async def api_key_create(
         # Looked up first: inside a caller's transaction (PostgreSQL) a failed insert cannot be
         # retried, so the retry below only covers a key deleted in between.
         created_by_key_id=await _existing_creator(access),
+        allowed_cidrs=allowed_cidrs,
+        allowed_origins=allowed_origins,
+        restriction_mode=restriction_mode,
     )
     actor = await actor_of(access.principal)
     async with in_transaction():
@@ -157,6 +178,7 @@ async def api_key_create(
                 "start": key.start,
                 "type": key.type.value,
                 "expiresAt": None if expires_at is None else expires_at.isoformat(),
+                **restriction_details(key),
             },
             context=context,
             now=now,
@@ -253,6 +275,10 @@ async def api_key_roll(
         policy=policy,
         is_default=old.is_default,
         created_by_key_id=await _existing_creator(access.organization),
+        # The replacement works where the old key did: restrictions are copied.
+        allowed_cidrs=old.allowed_cidrs,
+        allowed_origins=old.allowed_origins,
+        restriction_mode=old.restriction_mode,
     )
     actor = await actor_of(access.organization.principal)
     try:
@@ -295,39 +321,19 @@ async def api_key_roll(
     return new, token, old
 
 
+def restriction_details(key: ApiKey) -> dict[str, object]:
+    """A key's restrictions for an audit event (only when it has any)."""
+    if not key.allowed_cidrs and not key.allowed_origins:
+        return {}
+    return {
+        "allowedCidrs": key.allowed_cidrs or [],
+        "allowedOrigins": key.allowed_origins or [],
+        "restrictionMode": RestrictionMode(key.restriction_mode).value,
+    }
+
+
 class _LostRace(ApiKeyNotRollable):
     """Raised inside the roll's transaction to undo the replacement's insert."""
-
-
-async def api_key_rename(
-    *,
-    access: KeyAccess,
-    name: str,
-    now: datetime | None = None,
-    context: RequestContext = NO_REQUEST,
-) -> ApiKey:
-    """Give a key a new name (1 to MAX_NAME_LENGTH characters, trimmed); its token, status and
-    dates are untouched. One conditional UPDATE: a key deleted meanwhile is `ApiKeyNotFound`.
-    Recorded as `api_key.updated` (from, to)."""
-    access.demand(Permission.MANAGE_KEYS)
-    name = clean_name(name, "name")
-    organization_id, key = access.organization.organization.id, access.key
-    actor = await actor_of(access.organization.principal)
-    async with in_transaction():
-        renamed = await ApiKey.filter(id=key.id, organization_id=organization_id).update(name=name)
-        if renamed == 0:
-            raise ApiKeyNotFound()
-        await audit_record(
-            organization_id=organization_id,
-            action="api_key.updated",
-            actor=actor,
-            target=key_target(key.id, name),
-            details={"start": key.start, "name": {"from": key.name, "to": name}},
-            context=context,
-            now=now or utcnow(),
-        )
-    key.name = name
-    return key
 
 
 async def api_key_delete(

@@ -11,6 +11,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models import expiry
+from models.restrictions import RestrictionMode
 
 
 class ApiKeyType(StrEnum):
@@ -114,6 +115,20 @@ class ApiKey(Model):
     created_by_key: fields.ForeignKeyNullableRelation[ApiKey] = fields.ForeignKeyField(
         "models.ApiKey", null=True, related_name=False, on_delete=fields.SET_NULL
     )
+
+    # Where the key may be used from (`models.restrictions`): normalised JSON lists, NULL or
+    # empty for unrestricted; checked at each verification from the row the lookup returns.
+    allowed_cidrs: list[str] | None = fields.JSONField(null=True)
+    allowed_origins: list[str] | None = fields.JSONField(null=True)
+    restriction_mode = fields.CharEnumField(
+        RestrictionMode, max_length=11, default=RestrictionMode.ENFORCE, db_default="ENFORCE"
+    )
+    # The latest refused (or, in REPORT_ONLY, would-be refused) use, written at the usage flush:
+    # what the dashboard offers to allow.
+    last_denied_at = fields.DatetimeField(null=True)
+    last_denied_reason = fields.CharField(max_length=32, null=True)
+    last_denied_address = fields.CharField(max_length=64, null=True)
+    last_denied_origin = fields.CharField(max_length=300, null=True)
 
     organization_id: uuid.UUID
     replaced_by_id: uuid.UUID | None

@@ -11,6 +11,7 @@ filter because the order is the same.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,13 @@ class ApiKeyRow:
     last_used_at: datetime | None
     replaced_by_id: uuid.UUID | None
     created_by_key_id: uuid.UUID | None = None
+    allowed_cidrs: list[str] | None = None
+    allowed_origins: list[str] | None = None
+    restriction_mode: str = "ENFORCE"
+    last_denied_at: datetime | None = None
+    last_denied_reason: str | None = None
+    last_denied_address: str | None = None
+    last_denied_origin: str | None = None
 
     def status(self, now: datetime) -> ApiKeyStatus:
         return api_key_status(self.expires_at, self.rolled_at, now)
@@ -46,7 +54,9 @@ class ApiKeyRow:
 
 _PAGE_COLUMNS = (
     "id, organization_id, name, type, is_default, start, token, created_at, expires_at,"
-    " rolled_at, last_used_at, replaced_by_id, created_by_key_id"
+    " rolled_at, last_used_at, replaced_by_id, created_by_key_id, allowed_cidrs,"
+    " allowed_origins, restriction_mode, last_denied_at, last_denied_reason,"
+    " last_denied_address, last_denied_origin"
 )
 
 
@@ -197,6 +207,13 @@ def _row(row: tuple[Any, ...]) -> ApiKeyRow:
         last_used_at,
         replaced_by_id,
         created_by,
+        cidrs,
+        origins,
+        mode,
+        denied_at,
+        denied_reason,
+        denied_address,
+        denied_origin,
     ) = row
     return ApiKeyRow(
         id=as_uuid(key_id),
@@ -212,4 +229,18 @@ def _row(row: tuple[Any, ...]) -> ApiKeyRow:
         last_used_at=as_moment(last_used_at),
         replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
         created_by_key_id=None if created_by is None else as_uuid(created_by),
+        allowed_cidrs=_json_list(cidrs),
+        allowed_origins=_json_list(origins),
+        restriction_mode=mode or "ENFORCE",
+        last_denied_at=as_moment(denied_at),
+        last_denied_reason=denied_reason,
+        last_denied_address=denied_address,
+        last_denied_origin=denied_origin,
     )
+
+
+def _json_list(value: Any) -> list[str] | None:
+    """A JSON list column: text from the drivers, a list if a codec decoded it."""
+    if value is None:
+        return None
+    return list(json.loads(value) if isinstance(value, str) else value)

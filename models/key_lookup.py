@@ -20,6 +20,7 @@ Inside a transaction both run directly on the transaction's connection, unbatche
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,10 @@ from models.entities import ApiKey
 from models.sql import as_moment, as_uuid, is_sqlite
 from models.sqlite_readers import reader_for
 
-_COLUMNS = "digest, id, organization_id, type, name, expires_at, rolled_at, last_used_at"
+_COLUMNS = (
+    "digest, id, organization_id, type, name, expires_at, rolled_at, last_used_at,"
+    " allowed_cidrs, allowed_origins, restriction_mode"
+)
 _SELECT_POSTGRES = f"SELECT {_COLUMNS} FROM api_key WHERE digest = ANY($1::varchar[])"
 _UPDATE_POSTGRES = (
     "UPDATE api_key SET last_used_at = $1 WHERE id = ANY($2::uuid[])"
@@ -49,6 +53,18 @@ class KeyRow:
     expires_at: datetime | None
     rolled_at: datetime | None
     last_used_at: datetime | None
+    # The restrictions as stored JSON text (`models.restrictions.restrictions_of` parses and
+    # caches them by it), so whoever caches this row caches them too.
+    allowed_cidrs: str | None = None
+    allowed_origins: str | None = None
+    restriction_mode: str = "ENFORCE"
+
+
+def _json_text(value: object) -> str | None:
+    """A JSON column as text: SQLite and asyncpg return text, a driver codec may decode it."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
 
 
 async def _select(db: BaseDBAsyncClient, digests: list[str]) -> dict[str, KeyRow]:
@@ -60,9 +76,19 @@ async def _select(db: BaseDBAsyncClient, digests: list[str]) -> dict[str, KeyRow
         _, rows = await db.execute_query(_SELECT_POSTGRES, [digests])
     found = {}
     for row in rows:
-        digest, key_id, organization_id, type_, name, expires_at, rolled_at, last_used_at = tuple(
-            row
-        )
+        (
+            digest,
+            key_id,
+            organization_id,
+            type_,
+            name,
+            expires_at,
+            rolled_at,
+            last_used_at,
+            cidrs,
+            origins,
+            mode,
+        ) = tuple(row)
         found[digest] = KeyRow(
             id=as_uuid(key_id),
             organization_id=as_uuid(organization_id),
@@ -71,6 +97,9 @@ async def _select(db: BaseDBAsyncClient, digests: list[str]) -> dict[str, KeyRow
             expires_at=as_moment(expires_at),
             rolled_at=as_moment(rolled_at),
             last_used_at=as_moment(last_used_at),
+            allowed_cidrs=_json_text(cidrs),
+            allowed_origins=_json_text(origins),
+            restriction_mode=mode or "ENFORCE",
         )
     return found
 

@@ -1,8 +1,11 @@
-"""Verification: whether a token is a usable key at `now`, decided from its timestamps alone.
+"""Verification: whether a token is a usable key at `now`, decided from its timestamps and its
+restrictions alone.
 
 A made-up or mistyped token is MALFORMED without touching the database; otherwise one indexed
 lookup by digest (see `models.key_lookup`). A rolled key's grace is folded into its
-`expires_at`, so verification never waits for a job.
+`expires_at`, so verification never waits for a job. The order is malformed → unknown →
+expired → restrictions (`models.restrictions`): a restricted key used from elsewhere is
+FORBIDDEN (in REPORT_ONLY mode, VALID, and the would-be denial is recorded).
 """
 
 from __future__ import annotations
@@ -12,11 +15,22 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from models import expiry, tokens
 from models.entities import ApiKeyType
+from models.errors import Problems
 from models.key_lookup import key_by_digest, last_used_record
-from models.usage import Seen, verification_seen
+from models.restrictions import (
+    DenialReason,
+    IpAddress,
+    Origin,
+    RestrictionMode,
+    parse_address,
+    parse_origin,
+    restrictions_of,
+)
+from models.usage import Denied, Seen, verification_seen
 
 # lastUsedAt is a hint for people, not an audit log: one write per key per minute at most
 # keeps the verification hot path read-only under load.
@@ -28,6 +42,12 @@ class VerificationCode(StrEnum):
     MALFORMED = "MALFORMED"
     NOT_FOUND = "NOT_FOUND"
     EXPIRED = "EXPIRED"
+    FORBIDDEN = "FORBIDDEN"
+
+
+# Usage outcome of a REPORT_ONLY key used from outside its restrictions: answered VALID.
+REPORTED = "REPORTED"
+REPORT_ONLY = RestrictionMode.REPORT_ONLY.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +60,8 @@ class Verification:
     expires_at: datetime | None = None
     # Rolled and still inside its grace period: it verifies, but may no longer manage keys.
     rolled: bool = False
+    # FORBIDDEN: which restriction refused the caller.
+    reason: DenialReason | None = None
 
     @property
     def valid(self) -> bool:
@@ -52,17 +74,47 @@ _EXPIRED = Verification(VerificationCode.EXPIRED)
 _KEY_KINDS = (tokens.TokenKind.PUBLIC_KEY, tokens.TokenKind.SECRET_KEY)
 
 
+@lru_cache(maxsize=4096)
+def _caller_origin(text: str) -> Origin:
+    return parse_origin(text, referer=True)
+
+
+def caller_of(client_ip: str | None, origin: str | None) -> tuple[IpAddress | None, Origin | None]:
+    """The caller's address and origin, parsed; a malformed one (an empty one too) is an
+    `InvalidInput` naming `clientIp` or `origin`. `origin` may be a whole Referer: its path is
+    dropped."""
+    problems = Problems()
+    address = caller = None
+    if client_ip is not None:
+        try:
+            address = parse_address(client_ip)
+        except ValueError:
+            problems.add("clientIp", "clientIp is not an IPv4 or IPv6 address.")
+    if origin is not None:
+        try:
+            caller = _caller_origin(origin)
+        except ValueError as error:
+            problems.add("origin", f"origin: {error}")
+    problems.check()
+    return address, caller
+
+
 async def api_key_verify(
     *,
     token: str,
     now: datetime,
     within: Collection[uuid.UUID] | None = None,
-    client_address: str | None = None,
+    client_ip: str | None = None,
+    origin: str | None = None,
+    check_origins: bool = True,
 ) -> Verification:
-    """Whether `token` is a usable key at `now`. With `within`, a key of any other organization
+    """Whether `token` is a usable key at `now`, for a caller at `client_ip` (the resource
+    server's view of its caller) from `origin`. With `within`, a key of any other organization
     is NOT_FOUND and its usage is not recorded. Each verification is counted for its key's
-    owner (`models.usage`); `client_address` is the resource server's view of its caller, kept
-    only when the token is a deleted key's."""
+    owner (`models.usage`), a refused one with its address and origin. Raises `InvalidInput`
+    for a malformed `client_ip` or `origin`, before looking at the token. Without
+    `check_origins` (a key as a bearer on keyward's own API) only networks are checked."""
+    address, caller = caller_of(client_ip, origin)
     if tokens.parse(token) not in _KEY_KINDS:
         return _MALFORMED
     digest = tokens.digest(token)
@@ -70,27 +122,49 @@ async def api_key_verify(
     if row is not None and within is not None and row.organization_id not in within:
         return _NOT_FOUND
     expired = row is not None and expiry.ended(row.expires_at, now)
+    reason = None
+    if row is not None and not expired:
+        restrictions = restrictions_of(
+            row.allowed_cidrs, row.allowed_origins if check_origins else None
+        )
+        reason = restrictions.denial(address, caller)
+    enforced = reason is not None and row is not None and row.restriction_mode != REPORT_ONLY
+    outcome: str = (
+        VerificationCode.NOT_FOUND
+        if row is None
+        else VerificationCode.EXPIRED
+        if expired
+        else VerificationCode.FORBIDDEN
+        if enforced
+        else REPORTED
+        if reason is not None
+        else VerificationCode.VALID
+    )
     verification_seen(
         digest=digest,
         seen=Seen(
             key_id=None if row is None else row.id,
             organization_id=None if row is None else row.organization_id,
-            outcome=(
-                VerificationCode.NOT_FOUND
-                if row is None
-                else VerificationCode.EXPIRED
-                if expired
-                else VerificationCode.VALID
+            outcome=outcome,
+            denied=None
+            if reason is None
+            else Denied(
+                at=now,
+                reason=reason,
+                address=None if address is None else str(address),
+                origin=None if caller is None else str(caller),
             ),
         ),
         now=now,
         within=within,
-        client_address=client_address,
+        client_address=client_ip,
     )
     if row is None:
         return _NOT_FOUND
     if expired:
         return _EXPIRED
+    if enforced:
+        return Verification(VerificationCode.FORBIDDEN, reason=reason)
     since = now - LAST_USED_RESOLUTION
     if row.last_used_at is None or row.last_used_at <= since:
         await last_used_record(row.id, now=now, since=since)

@@ -32,6 +32,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.audit_entities import KeyTombstone, KeyUsage
+from models.entities import ApiKey
 from models.sql import as_uuid, is_sqlite
 
 log = logging.getLogger("keyward.usage")
@@ -66,10 +67,22 @@ Unknown = dict[tuple[str, frozenset[uuid.UUID] | None, datetime], _Revoked]
 Revoked = dict[tuple[uuid.UUID, uuid.UUID, datetime], _Revoked]
 
 
+@dataclass(frozen=True, slots=True)
+class Denied:
+    """A use refused by a key's restrictions (or that would be, in REPORT_ONLY mode): kept,
+    the latest per key, so the owner can allow that address or origin."""
+
+    at: datetime
+    reason: str
+    address: str | None
+    origin: str | None
+
+
 @dataclass
 class _Pending:
     counts: Counts = field(default_factory=dict)
     unknown: Unknown = field(default_factory=dict)
+    denied: dict[uuid.UUID, Denied] = field(default_factory=dict)
     dropped: int = 0
     flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -97,7 +110,8 @@ class Seen:
 
     key_id: uuid.UUID | None
     organization_id: uuid.UUID | None
-    outcome: str  # VALID, EXPIRED, NOT_FOUND
+    outcome: str  # VALID, EXPIRED, NOT_FOUND, FORBIDDEN, REPORTED
+    denied: Denied | None = None
 
 
 def verification_seen(
@@ -113,6 +127,10 @@ def verification_seen(
     if seen.key_id is not None and seen.organization_id is not None:
         bucket = (seen.key_id, seen.organization_id, hour_of(now), seen.outcome)
         state.counts[bucket] = state.counts.get(bucket, 0) + 1
+        if seen.denied is not None:
+            latest = state.denied.get(seen.key_id)
+            if latest is None or latest.at <= seen.denied.at:
+                state.denied[seen.key_id] = seen.denied
         return
     key = (digest, None if within is None else frozenset(within), hour_of(now))
     use = _Revoked(1, now, client_address)
@@ -185,8 +203,20 @@ async def _upsert(
         await db.execute_query(sql + update, [value for row in chunk for value in row])
 
 
-async def _write(counts: Counts, revoked: Revoked) -> None:
+async def _write(counts: Counts, revoked: Revoked, denied: dict[uuid.UUID, Denied]) -> None:
     async with in_transaction() as db:
+        for key_id, denial in denied.items():
+            newer = Q(last_denied_at__isnull=True) | Q(last_denied_at__lte=denial.at)
+            await (
+                ApiKey.filter(newer, id=key_id)
+                .using_db(db)
+                .update(
+                    last_denied_at=denial.at,
+                    last_denied_reason=denial.reason,
+                    last_denied_address=denial.address,
+                    last_denied_origin=denial.origin,
+                )
+            )
         await _upsert(
             db,
             "key_usage",
@@ -223,8 +253,8 @@ async def usage_flush() -> int:
     On failure the counts are kept for the next flush."""
     state = _state()
     async with state.flushing:
-        counts, unknown = state.counts, state.unknown
-        state.counts, state.unknown = {}, {}
+        counts, unknown, denied = state.counts, state.unknown, state.denied
+        state.counts, state.unknown, state.denied = {}, {}, {}
         if state.dropped:
             log.warning("unknown digests not checked (too many at once): %d", state.dropped)
             state.dropped = 0
@@ -232,12 +262,14 @@ async def usage_flush() -> int:
             return 0
         try:
             revoked = await _revoked_uses(unknown) if unknown else {}
-            await _write(counts, revoked)
+            await _write(counts, revoked, denied)
         except BaseException:
             for bucket, count in counts.items():
                 state.counts[bucket] = state.counts.get(bucket, 0) + count
             for key, use in unknown.items():
                 state.unknown.setdefault(key, use)
+            for key_id, denial in denied.items():
+                state.denied.setdefault(key_id, denial)
             raise
         return len(counts) + len(revoked)
 

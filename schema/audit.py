@@ -20,6 +20,7 @@ from models.access import OrganizationAccess, UserPrincipal
 from models.audit import ActorType
 from models.audit_log import audit_events_list
 from models.errors import InvalidInput
+from models.key_verification import REPORTED
 from models.security_log import security_events_list
 from models.tombstones import revoked_key_uses_list
 from models.usage_report import UsageBucketSize, key_usage_buckets
@@ -297,8 +298,17 @@ async def revoked_key_uses(
 @strawberry.type(description="A key's verifications in one hour or day.")
 class UsageBucket:
     start: datetime = strawberry.field(description="When the bucket begins (UTC).")
-    valid: int = strawberry.field(description="Verifications that answered VALID.")
+    valid: int = strawberry.field(
+        description="Verifications that answered VALID (report-only denials included)."
+    )
     expired: int = strawberry.field(description="Verifications that answered EXPIRED.")
+    forbidden: int = strawberry.field(
+        description="Verifications refused by the key's restrictions (FORBIDDEN)."
+    )
+    reported: int = strawberry.field(
+        description="Verifications from outside the key's restrictions that REPORT_ONLY mode "
+        "let through: what ENFORCE would refuse."
+    )
     total: int = strawberry.field(description="All verifications of the key in the bucket.")
 
 
@@ -333,8 +343,10 @@ async def key_usage(
     return [
         UsageBucket(
             start=b.start,
-            valid=b.counts.get("VALID", 0),
+            valid=b.counts.get("VALID", 0) + b.counts.get(REPORTED, 0),
             expired=b.counts.get("EXPIRED", 0),
+            forbidden=b.counts.get("FORBIDDEN", 0),
+            reported=b.counts.get(REPORTED, 0),
             total=b.total,
         )
         for b in buckets

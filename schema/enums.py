@@ -11,6 +11,7 @@ from models.access import Permission
 from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.invitations import InvitationStatus
 from models.key_verification import VerificationCode
+from models.restrictions import DenialReason, RestrictionMode
 
 
 def described(cls: type[Enum], description: str, values: dict[Enum, str]) -> None:
@@ -61,6 +62,27 @@ described(
         "of another organization) not one of the caller's keys.",
         VerificationCode.EXPIRED: "Issued, but past its expiration (a rolled key after its "
         "grace period).",
+        VerificationCode.FORBIDDEN: "A live key, but its restrictions refuse this caller's "
+        "address or origin (see `reason`).",
+    },
+)
+described(
+    RestrictionMode,
+    "What a key's restrictions do to a caller outside them.",
+    {
+        RestrictionMode.ENFORCE: "Refuse it: the verification answers FORBIDDEN.",
+        RestrictionMode.REPORT_ONLY: "Let it through (VALID) but record it, so the owner can "
+        "complete the lists before enforcing them.",
+    },
+)
+described(
+    DenialReason,
+    "Which restriction refused a caller.",
+    {
+        DenialReason.IP_NOT_ALLOWED: "The key has allowedCidrs, and the caller's address was "
+        "missing or outside them.",
+        DenialReason.ORIGIN_NOT_ALLOWED: "The key has allowedOrigins, and the caller's origin "
+        "was missing or not among them.",
     },
 )
 described(

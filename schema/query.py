@@ -14,8 +14,10 @@ from models.access import (
     visible_organization_ids,
 )
 from models.accounts import user_get
+from models.errors import InvalidInput
 from models.key_verification import api_key_verify
 from schema.context import Info
+from schema.errors import BadUserInput
 from schema.sessions import Session, sessions
 from schema.types import ApiKey, ApiKeyVerification, Organization, User, parse_id
 from telemetry.verifications import verification_counted
@@ -90,9 +92,29 @@ class Query:
         token: Annotated[
             str, strawberry.argument(description="The token to check, as it was presented.")
         ],
+        client_ip: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The address of the caller that presented the token; a key with "
+                "allowedCidrs is FORBIDDEN without it or outside them."
+            ),
+        ] = None,
+        origin: Annotated[
+            str | None,
+            strawberry.argument(
+                description="That caller's Origin header or, failing that, its Referer (the "
+                "path is ignored); a key with allowedOrigins is FORBIDDEN without it or outside "
+                "them."
+            ),
+        ] = None,
     ) -> ApiKeyVerification:
         principal = info.context.require_principal()
         within = await visible_organization_ids(principal)
-        result = await api_key_verify(token=token, now=info.context.now, within=within)
+        try:
+            result = await api_key_verify(
+                token=token, now=info.context.now, within=within, client_ip=client_ip, origin=origin
+            )
+        except InvalidInput as error:
+            raise BadUserInput(error.message, field=error.field) from None
         verification_counted(result, token)
         return ApiKeyVerification.from_result(result)

@@ -28,6 +28,7 @@ from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
 from models.pagination import Page
+from models.restrictions import DenialReason, RestrictionMode
 from schema import enums  # noqa: F401  (registers the domain's enums, described)
 from schema.audit import audit_events, key_usage, revoked_key_uses, security_events
 from schema.connection import (
@@ -48,9 +49,47 @@ from schema.teams import (
     organization_members,
 )
 
+ALLOWED_CIDRS_INPUT = (
+    "IPv4 and IPv6 networks the key may be used from (`203.0.113.0/24`, `2001:db8::/32`; a bare "
+    "address means /32 or /128), at most 50. Empty or null: any address. Meant for SECRET keys: "
+    "the networks of the servers that hold them."
+)
+ALLOWED_ORIGINS_INPUT = (
+    "Web origins the key may be used from (`https://app.example.com`, `http://localhost:3000`, "
+    "`https://*.example.com` for any subdomain at any depth but not example.com itself), at "
+    "most 50: scheme, host and optional port, no path. Empty or null: any origin. Meant for "
+    "PUBLIC keys in web pages; an origin is a header, so this is abuse control, not "
+    "authentication."
+)
+
 # The listings' names, inside their cursors: a cursor of one is refused by the other.
 KEYS = "keys"
 ORGANIZATIONS = "organizations"
+
+
+@strawberry.type(
+    description="A use of a key from outside its restrictions: what the owner may want to allow."
+)
+class KeyDenial:
+    at: datetime = strawberry.field(description="When it was (the latest such use).")
+    reason: DenialReason = strawberry.field(description="Which restriction it failed.")
+    address: str | None = strawberry.field(
+        description="The caller's address, when the verification named one."
+    )
+    origin: str | None = strawberry.field(
+        description="The caller's origin (normalised), when the verification named one."
+    )
+
+    @classmethod
+    def of(cls, key: entities.ApiKey | ApiKeyRow) -> KeyDenial | None:
+        if key.last_denied_at is None or key.last_denied_reason is None:
+            return None
+        return cls(
+            at=key.last_denied_at,
+            reason=DenialReason(key.last_denied_reason),
+            address=key.last_denied_address,
+            origin=key.last_denied_origin,
+        )
 
 
 @strawberry.type(
@@ -81,6 +120,21 @@ class ApiKey:
     last_used_at: datetime | None = strawberry.field(
         description="When the key was last verified successfully, to the minute; null if never."
     )
+    allowed_cidrs: list[str] = strawberry.field(
+        description="The networks the key may be used from, normalised; empty: any address."
+    )
+    allowed_origins: list[str] = strawberry.field(
+        description="The web origins the key may be used from, normalised (lower case, IDNA, "
+        "no default port); empty: any origin."
+    )
+    restriction_mode: RestrictionMode = strawberry.field(
+        description="Whether a caller outside the restrictions is refused (ENFORCE) or only "
+        "recorded (REPORT_ONLY)."
+    )
+    last_denial: KeyDenial | None = strawberry.field(
+        description="The latest use refused by the restrictions (or that would have been, in "
+        "REPORT_ONLY mode), as of the last usage flush; null if none."
+    )
     organization_id: strawberry.Private[uuid.UUID]
     replaced_by_id: strawberry.Private[uuid.UUID | None]
     created_by_key_id: strawberry.Private[uuid.UUID | None]
@@ -107,6 +161,10 @@ class ApiKey:
             replaced_by_id=key.replaced_by_id,
             created_by_key_id=key.created_by_key_id,
             replacement=replacement,
+            allowed_cidrs=list(key.allowed_cidrs or []),
+            allowed_origins=list(key.allowed_origins or []),
+            restriction_mode=RestrictionMode(key.restriction_mode),
+            last_denial=KeyDenial.of(key),
         )
 
     usage = strawberry.field(
@@ -354,6 +412,9 @@ class ApiKeyVerification:
     expires_at: datetime | None = strawberry.field(
         description="When the key stops working; null when it never does, or unless valid."
     )
+    reason: DenialReason | None = strawberry.field(
+        description="With FORBIDDEN, which restriction refused the caller; null otherwise."
+    )
 
     @classmethod
     def from_result(cls, result: Verification) -> ApiKeyVerification:
@@ -368,6 +429,7 @@ class ApiKeyVerification:
             ),
             type=result.type,
             expires_at=result.expires_at,
+            reason=result.reason,
         )
 
 

@@ -41,6 +41,9 @@ END_SESSION = "mutation End($input: EndSessionInput!) { endSession(input: $input
 RENAME_API_KEY = """
 mutation Rename($input: RenameApiKeyInput!) { renameApiKey(input: $input) { __typename } }
 """
+UPDATE_API_KEY = """
+mutation Update($input: UpdateApiKeyInput!) { updateApiKey(input: $input) { __typename } }
+"""
 SESSIONS = "query { sessions { id current } }"
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -115,6 +118,11 @@ async def _roll_api_key(api: Api, account: Account) -> Act:
 async def _rename_api_key(api: Api, account: Account) -> Act:
     input = {"id": account.default_key["id"], "name": "Website"}
     return _do(RENAME_API_KEY, {"input": input}, account.session)(api)
+
+
+async def _update_api_key(api: Api, account: Account) -> Act:
+    input = {"id": account.default_key["id"], "allowedOrigins": ["https://app.example.com"]}
+    return _do(UPDATE_API_KEY, {"input": input}, account.session)(api)
 
 
 async def _delete_api_key(api: Api, account: Account) -> Act:
@@ -195,6 +203,7 @@ MUTATIONS: dict[str, tuple[Setup, Trace]] = {
     "createApiKey": (_create_api_key, Trace(audit=("api_key.created",))),
     "rollApiKey": (_roll_api_key, Trace(audit=("api_key.rolled",))),
     "renameApiKey": (_rename_api_key, Trace(audit=("api_key.updated",))),
+    "updateApiKey": (_update_api_key, Trace(audit=("api_key.updated",))),
     "deleteApiKey": (_delete_api_key, Trace(audit=("api_key.deleted",))),
     "inviteMember": (_invite_member, Trace(audit=("member.invited",))),
     "acceptInvitation": (_accept_invitation, Trace(audit=("member.joined",))),

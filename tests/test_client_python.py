@@ -172,17 +172,20 @@ async def test_client_ip_and_origin_are_sent_only_when_given(aiohttp_server: Any
     ]
 
 
-async def test_keyward_ignores_client_ip_and_origin_for_now(
+async def test_a_restricted_key_is_judged_by_client_ip_and_origin(
     api: Api, keyward: AsyncKeywardClient
 ) -> None:
-    # given: keyward reads only "key" today (address and origin rules are another issue's)
+    # given a public key for one web app
     account = await api.sign_up()
-    # when
-    result = await keyward.verify(
-        account.default_key["token"], client_ip="203.0.113.7", origin="https://app.example"
+    _, token = await api.create_key(
+        account, type="PUBLIC", allowedOrigins=["https://app.example"]
     )
-    # then
-    assert (result.valid, result.code) == (True, Code.VALID)
+    # when it is checked for a caller of that app, and for one of another site
+    good = await keyward.verify(token, client_ip="203.0.113.7", origin="https://app.example")
+    bad = await keyward.verify(token, client_ip="203.0.113.7", origin="https://evil.example")
+    # then the client reads the refusal and its reason
+    assert (good.valid, good.code) == (True, Code.VALID)
+    assert (bad.valid, bad.code, bad.reason) == (False, "FORBIDDEN", "ORIGIN_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize(

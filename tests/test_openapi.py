@@ -53,6 +53,14 @@ async def test_the_document_is_valid_openapi_3_1(client: TestClient[Any, Any]) -
         "maxLength": 512,
         "description": "The token exactly as the caller presented it (`pk_…` or `sk_…`).",
     }
+    # the caller's address and origin, for restricted keys, and why one was refused
+    asked = document["components"]["schemas"]["VerifyRequest"]["properties"]
+    assert {"clientIp", "origin"} <= set(asked)
+    reason = document["components"]["schemas"]["KeyVerification"]["properties"]["reason"]
+    assert reason["anyOf"][0]["enum"] == ["IP_NOT_ALLOWED", "ORIGIN_NOT_ALLOWED"]
+    assert "FORBIDDEN" in document["components"]["schemas"]["KeyVerification"]["properties"][
+        "code"
+    ]["enum"]
 
 
 async def test_a_new_endpoint_is_documented_by_its_registration(database_url: str) -> None:

@@ -204,6 +204,19 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
         ),
     ),
+    "updateApiKey": (
+        "api key",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN ApiKeyNotFound",
+            "ok ApiKeyNotFound ApiKeyNotFound ApiKeyNotFound",
+        ),
+    ),
     # -- teams --
     "inviteMember": (
         "organization",
@@ -325,6 +338,7 @@ SUCCESSES = {
     "ApiKeyRolled",
     "ApiKeyDeleted",
     "ApiKeyRenamed",
+    "ApiKeyUpdated",
     "SessionEnded",
     "MemberInvited",
     "InvitationRevoked",
@@ -343,8 +357,15 @@ SUCCESSES = {
 DOCUMENTS = {
     "me": "query Q { me { __typename id } }",
     "organization": "query Q($id: ID) { organization(id: $id) { __typename id } }",
-    "apiKey": "query Q($id: ID!) { apiKey(id: $id) { __typename id } }",
-    "verifyApiKey": "query Q($id: String!) { verifyApiKey(token: $id) { __typename code } }",
+    # The restrictions are read with the key: whoever may read it reads them, nobody else.
+    "apiKey": (
+        "query Q($id: ID!) { apiKey(id: $id) { __typename id allowedCidrs allowedOrigins "
+        "restrictionMode lastDenial { reason address origin } } }"
+    ),
+    "verifyApiKey": (
+        "query Q($id: String!) { verifyApiKey(token: $id, clientIp: \"10.0.0.1\") "
+        "{ __typename code reason } }"
+    ),
     "sessions": "query Q { sessions { __typename id } }",
     "signUp": "mutation Q($input: SignUpInput!) { signUp(input: $input) { __typename } }",
     "signIn": "mutation Q($input: SignInInput!) { signIn(input: $input) { __typename } }",
@@ -361,6 +382,10 @@ DOCUMENTS = {
     "deleteApiKey": "mutation Q($id: ID!) { deleteApiKey(input: {id: $id}) { __typename } }",
     "renameApiKey": (
         'mutation Q($id: ID!) { renameApiKey(input: {id: $id, name: "n"}) { __typename } }'
+    ),
+    "updateApiKey": (
+        "mutation Q($id: ID!) { updateApiKey(input: {id: $id, "
+        'allowedCidrs: ["10.0.0.0/8"], restrictionMode: REPORT_ONLY}) { __typename } }'
     ),
     "Organization.apiKeys": (
         "query Q($id: ID) { organization(id: $id) { __typename apiKeys { totalCount } } }"

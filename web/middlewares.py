@@ -24,14 +24,16 @@ from aiohttp import web
 
 from models.access import AuthFailure, Principal, authenticate
 from models.database import database_entered, database_unavailable
+from models.key_verification import VerificationCode
 from models.tokens import TOKEN_IN_TEXT
 from schema.availability import UNAVAILABLE_MESSAGE, ServiceUnavailable
 from telemetry.database import database_error_observed
 from web.bodies import BadBody, single_header
+from web.client import client_address
 from web.observe import observe
 from web.problems import problem
 from web.rest import rest_problems
-from web.state import CLOCK, DATABASE, NOW, PRINCIPAL, Handler
+from web.state import CLOCK, DATABASE, NOW, PRINCIPAL, SETTINGS, Handler
 
 log = logging.getLogger("keyward.database")
 
@@ -42,6 +44,7 @@ _REASON_MESSAGES = {
     "MALFORMED": "The bearer token is not a keyward token.",
     "NOT_FOUND": "The bearer token is unknown, deleted or ended.",
     "EXPIRED": "The bearer token has expired.",
+    "FORBIDDEN_IP": "The bearer key may not be used from this address (its allowedCidrs).",
 }
 
 
@@ -115,9 +118,11 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
         return _unauthorized("MALFORMED", challenge="Bearer")
     if not token:
         return _unauthorized("MALFORMED")
-    principal: Principal | AuthFailure = await authenticate(token, now=now)
+    address = client_address(request, request.app[SETTINGS].trusted_proxy_hops)
+    principal: Principal | AuthFailure = await authenticate(token, now=now, client_address=address)
     if isinstance(principal, AuthFailure):
-        return _unauthorized(principal.reason.value)
+        code = principal.reason
+        return _unauthorized("FORBIDDEN_IP" if code is VerificationCode.FORBIDDEN else code.value)
     request[PRINCIPAL] = principal
     return await handler(request)
 

@@ -20,9 +20,21 @@ from typing import Any, Literal, TypeVar
 T = TypeVar("T")
 
 
-def describe(description: str, *, max_length: int | None = None) -> dict[str, Any]:
-    """A field's metadata: its description and, for a string, its longest accepted length."""
-    return {"description": description, "max_length": max_length}
+def describe(
+    description: str,
+    *,
+    max_length: int | None = None,
+    pattern: str | None = None,
+    formats: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A field's metadata: its description and, for a string, its longest accepted length, the
+    pattern it matches, or the JSON Schema formats (any of them) it has."""
+    return {
+        "description": description,
+        "max_length": max_length,
+        "pattern": pattern,
+        "formats": formats,
+    }
 
 
 def camel(name: str) -> str:
@@ -64,8 +76,13 @@ def json_schema(cls: type) -> dict[str, Any]:
     for field, hint in _fields(cls):
         schema = _type_schema(hint)
         meta = field.metadata
+        if meta.get("formats"):
+            options = [{"type": "string", "format": kind} for kind in meta["formats"]]
+            schema = {"anyOf": [*options, {"type": "null"}] if "anyOf" in schema else options}
         if meta.get("max_length") is not None:
             schema["maxLength"] = meta["max_length"]
+        if meta.get("pattern") is not None:
+            schema["pattern"] = meta["pattern"]
         if meta.get("description"):
             schema["description"] = meta["description"]
         properties[camel(field.name)] = schema

@@ -3,8 +3,9 @@
 Errors are RFC 9457 problem documents; a good or bad key is a 200 with `valid` and `code`. The
 body must be `application/json` (415 otherwise), so no form or `text/plain` post a browser sends
 cross-site without a preflight reaches it. The shapes below are the OpenAPI document's too. The
-optional `clientIp` is the resource server's view of its own caller: kept only when the key turns
-out to be a deleted one, to show its owner who still sends it.
+optional `clientIp` and `origin` describe the resource server's own caller: a key restricted to
+networks or origins (`models.restrictions`) is checked against them, and a deleted key's
+`clientIp` is kept to show its owner who still sends it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from datetime import datetime
 from aiohttp import web
 
 from models.entities import ApiKeyType
+from models.errors import InvalidInput
 from models.key_verification import Verification, VerificationCode, api_key_verify
+from models.restrictions import DenialReason
 from models.tokens import MAX_TOKEN_LENGTH
 from telemetry.verifications import verification_counted
 from web.bodies import BadBody, json_object
@@ -24,6 +27,13 @@ from web.problems import problem
 from web.rest import Operation, Reply, problems
 from web.shapes import ShapeError, describe, from_json, to_json
 from web.state import CLOCK
+
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# An Origin (or a Referer: anything after the host and port is ignored), or `null`.
+ORIGIN_PATTERN = (
+    f"^(null|[Hh][Tt][Tt][Pp][Ss]?://({_LABEL}\\.)*{_LABEL}(:{_PORT})?([/?#].*)?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -39,9 +49,23 @@ class VerifyRequest:
     client_ip: str | None = field(
         default=None,
         metadata=describe(
-            "Optional: the address of your own caller, as your server sees it. Kept only when "
-            "the key turns out to be a deleted one, to show its owner who still sends it.",
+            "Optional: the IPv4 or IPv6 address of your own caller, as your server sees it. A "
+            "key with allowedCidrs is FORBIDDEN (IP_NOT_ALLOWED) without it or outside them; "
+            "a deleted key's is kept to show its owner who still sends it.",
             max_length=64,
+            formats=("ipv4", "ipv6"),
+        ),
+    )
+    origin: str | None = field(
+        default=None,
+        metadata=describe(
+            "Optional: your caller's `Origin` header or, failing that, its `Referer` (the path "
+            "is ignored), e.g. `https://app.example.com`. A key with allowedOrigins is "
+            "FORBIDDEN (ORIGIN_NOT_ALLOWED) without it or outside them. It is a header the "
+            "caller chooses: abuse control, not authentication. `null` (an opaque origin) "
+            "matches no allowed origin.",
+            max_length=2048,
+            pattern=ORIGIN_PATTERN,
         ),
     )
 
@@ -56,8 +80,16 @@ class KeyVerification:
         metadata=describe(
             "VALID: usable now. MALFORMED: not a keyward token (wrong shape or checksum). "
             "NOT_FOUND: never issued, or deleted. EXPIRED: past its expiration (a rolled key "
-            "after its grace period)."
+            "after its grace period). FORBIDDEN: a live key, but not usable from this caller's "
+            "address or origin (see `reason`)."
         )
+    )
+    reason: DenialReason | None = field(
+        default=None,
+        metadata=describe(
+            "Only with FORBIDDEN: IP_NOT_ALLOWED (clientIp missing or outside the key's "
+            "allowedCidrs) or ORIGIN_NOT_ALLOWED (origin missing or not in allowedOrigins)."
+        ),
     )
     key_id: uuid.UUID | None = field(default=None, metadata=describe("The key's id."))
     organization_id: uuid.UUID | None = field(
@@ -72,6 +104,7 @@ class KeyVerification:
 
 
 _NAMING_FIELDS = frozenset({"key_id", "organization_id", "type", "name", "expires_at"})
+_NO_REASON = frozenset({"reason"})
 
 
 def _verification_body(result: Verification) -> dict[str, object]:
@@ -83,8 +116,12 @@ def _verification_body(result: Verification) -> dict[str, object]:
         type=result.type,
         name=result.name,
         expires_at=result.expires_at,
+        reason=result.reason,
     )
-    return to_json(answer, omit=frozenset() if result.valid else _NAMING_FIELDS)
+    omit = _NO_REASON if result.valid else _NAMING_FIELDS
+    if result.reason is None:
+        omit = omit | _NO_REASON
+    return to_json(answer, omit=omit)
 
 
 async def verify_key(request: web.Request) -> web.Response:
@@ -103,9 +140,15 @@ async def verify_key(request: web.Request) -> web.Response:
         asked = from_json(VerifyRequest, body)
     except ShapeError as error:
         return problem(400, "Bad Request", str(error))
-    result = await api_key_verify(
-        token=asked.key, now=request.app[CLOCK](), client_address=asked.client_ip or None
-    )
+    try:
+        result = await api_key_verify(
+            token=asked.key,
+            now=request.app[CLOCK](),
+            client_ip=asked.client_ip,
+            origin=asked.origin,
+        )
+    except InvalidInput as error:
+        return problem(400, "Bad Request", " ".join(p.message for p in error.problems))
     verification_counted(result, asked.key)
     return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})
 
@@ -120,7 +163,8 @@ VERIFY = Operation(
         200: Reply("The verdict, for a good or a bad key alike.", KeyVerification),
         **problems(
             {
-                400: "The body is not JSON, has no string `key`, or `key` is too long.",
+                400: "The body is not JSON, has no string `key`, `key` is too long, or "
+                "`clientIp` or `origin` is malformed (the detail names it).",
                 413: "The body is larger than the server accepts.",
                 415: "The body is not `application/json`.",
                 503: "The database cannot answer now; retry after `Retry-After` seconds.",

@@ -24,6 +24,7 @@ from schema.mutations.roll_api_key import roll_api_key
 from schema.mutations.sign_in import sign_in
 from schema.mutations.sign_out import sign_out
 from schema.mutations.sign_up import sign_up
+from schema.mutations.update_api_key import update_api_key
 
 
 @strawberry.type(
@@ -80,6 +81,12 @@ class Mutation:
         resolver=rename_api_key,
         description="Give a key a new name; its token, type and dates stay. Needs MANAGE_KEYS. "
         "ApiKeyNotFound: no such key visible to the caller; InvalidInput: a bad name.",
+    )
+    update_api_key = strawberry.mutation(
+        resolver=update_api_key,
+        description="Change a key's name, allowedCidrs, allowedOrigins or restrictionMode; the "
+        "very next verification obeys the change. Needs MANAGE_KEYS. ApiKeyNotFound: no such "
+        "key visible to the caller; InvalidInput: every bad field and entry at once.",
     )
     # -- teams (see README "Teams") --
     invite_member = strawberry.mutation(

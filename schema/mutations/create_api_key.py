@@ -11,9 +11,10 @@ from models import errors
 from models.access import Permission, organization_access
 from models.api_keys import api_key_create
 from models.entities import ApiKeyType
+from models.restrictions import RestrictionMode
 from schema.context import Info
 from schema.errors import InvalidInput, OrganizationNotFound, invalid_field, invalid_input
-from schema.types import ApiKey, parse_id
+from schema.types import ALLOWED_CIDRS_INPUT, ALLOWED_ORIGINS_INPUT, ApiKey, parse_id
 
 
 @strawberry.input(description="A new key.")
@@ -33,6 +34,17 @@ class CreateApiKeyInput:
         default=None,
         description="When the key stops working, in the future and with a UTC offset (ISO "
         "8601); by default it never expires.",
+    )
+    allowed_cidrs: list[str] | None = strawberry.field(
+        default=None, description=ALLOWED_CIDRS_INPUT
+    )
+    allowed_origins: list[str] | None = strawberry.field(
+        default=None, description=ALLOWED_ORIGINS_INPUT
+    )
+    restriction_mode: RestrictionMode = strawberry.field(
+        default=RestrictionMode.ENFORCE,
+        description="ENFORCE (the default) refuses callers outside the restrictions; "
+        "REPORT_ONLY lets them through and records them.",
     )
 
 
@@ -73,6 +85,9 @@ async def create_api_key(
             now=info.context.now,
             policy=info.context.policies.keys,
             context=info.context.request,
+            allowed_cidrs=input.allowed_cidrs,
+            allowed_origins=input.allowed_origins,
+            restriction_mode=input.restriction_mode,
         )
     except errors.InvalidInput as error:
         return invalid_input(error)

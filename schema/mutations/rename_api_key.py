@@ -8,7 +8,7 @@ import strawberry
 
 from models import errors
 from models.access import Permission
-from models.api_keys import api_key_rename
+from models.key_update import api_key_rename
 from schema.context import Info
 from schema.errors import ApiKeyNotFound, InvalidInput, invalid_input
 from schema.types import ApiKey, key_named

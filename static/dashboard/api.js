@@ -109,6 +109,7 @@ export function expect(result, typename, fields = {}) {
 export const can = (organization, permission) =>
   (organization?.viewerPermissions ?? []).includes(permission);
 
+const RESTRICTIONS = "allowedCidrs allowedOrigins restrictionMode lastDenial { at reason address origin }";
 const KEY = `
   fragment Key on ApiKey {
     id name type status isDefault start token createdAt expiresAt rolledAt lastUsedAt
@@ -141,7 +142,9 @@ export const KEYS = `query Keys(
 
 export const KEY_PAGE = `query KeyPage($organizationId: ID!, $id: ID!) {
   organization(id: $organizationId) { ...Organization }
-  apiKey(id: $id) { ...Key createdByKey { id name start } }
+  apiKey(id: $id) {
+    ...Key createdByKey { id name start } ${RESTRICTIONS}
+  }
 } ${KEY} ${ORGANIZATION_FIELDS}`;
 
 export const SIGN_UP = `mutation SignUp($input: SignUpInput!) {
@@ -180,6 +183,12 @@ export const ROLL_API_KEY = `mutation RollApiKey($input: RollApiKeyInput!) {
 export const DELETE_API_KEY = `mutation DeleteApiKey($input: DeleteApiKeyInput!) {
   deleteApiKey(input: $input) { __typename ... on ApiKeyDeleted { deletedApiKeyId } ${ERROR} }
 }`;
+
+export const UPDATE_API_KEY = `mutation UpdateApiKey($input: UpdateApiKeyInput!) {
+  updateApiKey(input: $input) {
+    __typename ... on ApiKeyUpdated { apiKey { ...Key ${RESTRICTIONS} } } ${ERRORS}
+  }
+} ${KEY}`;
 
 export const RENAME_API_KEY = `mutation RenameApiKey($input: RenameApiKeyInput!) {
   renameApiKey(input: $input) { __typename ... on ApiKeyRenamed { apiKey { ...Key } } ${ERRORS} }

@@ -84,7 +84,7 @@ export function showError(form, error) {
       (problem.field && form.querySelector(`[data-error-for="${CSS.escape(problem.field)}"]`)) ||
       form.querySelector('[data-error-for="form"]');
     slot.textContent = slot.textContent ? `${slot.textContent} ${problem.message}` : problem.message;
-    const input = slot.closest(".field")?.querySelector("input, select");
+    const input = slot.closest(".field")?.querySelector("input, select, textarea");
     if (input) {
       input.setAttribute("aria-invalid", "true");
       first ??= input;

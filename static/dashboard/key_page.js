@@ -6,6 +6,7 @@ import { h, time, tokenBox } from "./dom.js";
 import { deleteKey, renameKey, rollKey } from "./key_actions.js";
 import { STATUS_LABELS, TYPE_LABELS, noticeForNextPage, status } from "./keys.js";
 import { keyPath, keysPath, linkTo, navigate, redraw } from "./router.js";
+import { restrictionsSection } from "./restrictions.js";
 import { usageSection } from "./usage.js";
 
 export async function showKey(main, organizationId, keyId, { focus = true } = {}) {
@@ -99,6 +100,7 @@ export async function showKey(main, organizationId, keyId, { focus = true } = {}
         ),
     ),
   );
+  main.append(restrictionsSection(key, page, canManage));
   if (focus) main.querySelector("h1").focus();
   const usage = await usageSection(key);
   if (main.contains(back)) main.append(usage);

@@ -1,0 +1,93 @@
+"""A change to a key's restrictions made through one API process holds on the very next request
+to another: each verification reads the restrictions from the key's row, nothing remembers them.
+Two real `server.py serve` processes on one database (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.harness import CREATE_API_KEY, PASSWORD, SIGN_UP
+from tests.postgres_server import free_port
+from tests.test_topology import Client, Process
+
+UPDATE = """
+mutation Update($input: UpdateApiKeyInput!) {
+  updateApiKey(input: $input) { __typename ... on ApiKeyUpdated { apiKey { allowedCidrs } } }
+}
+"""
+
+
+@pytest.fixture
+def two_apis(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PASSWORD_TIME_COST": "1",
+        "PASSWORD_MEMORY_KIB": "1024",
+        "DB_POOL_SIZE": "4",
+    }
+    ports = [free_port(), free_port()]
+    processes = [
+        Process(f"api{n}", ["serve", "--no-scheduler", "--port", str(port)], env, tmp_path)
+        for n, port in enumerate(ports)
+    ]
+    try:
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.stop()
+        for process in processes:
+            print(f"--- {process.name} (exit {process.popen.returncode})\n{process.output()}")
+
+
+@pytest.fixture
+async def clients(two_apis: list[str]) -> AsyncIterator[tuple[Client, Client]]:
+    async with aiohttp.ClientSession() as session:
+        first, second = Client(session, two_apis[0]), Client(session, two_apis[1])
+        await asyncio.gather(first.ready(), second.ready())
+        yield first, second
+
+
+async def _verdict(client: Client, token: str, client_ip: str) -> dict[str, Any]:
+    body = {"key": token, "clientIp": client_ip}
+    async with client.session.post(f"{client.base}/v1/keys/verify", json=body) as response:
+        assert response.status == 200
+        return await response.json()  # type: ignore[no-any-return]
+
+
+async def test_an_update_holds_on_the_next_request_to_another_process(
+    clients: tuple[Client, Client],
+) -> None:
+    one, two = clients
+    # given a key in use through the second process
+    signed_up = await one.query(
+        SIGN_UP, {"input": {"email": "restrict@example.com", "password": PASSWORD}}
+    )
+    session = signed_up["sessionToken"]
+    organization_id = signed_up["user"]["organizations"]["edges"][0]["node"]["id"]
+    variables = {"input": {"organizationId": organization_id, "name": "server"}}
+    created = await one.query(CREATE_API_KEY, variables, session)
+    key_id, token = created["apiKey"]["id"], created["token"]
+    assert (await _verdict(two, token, "198.51.100.1"))["code"] == "VALID"
+    # when the first process restricts it to the office
+    updated = await one.query(
+        UPDATE, {"input": {"id": key_id, "allowedCidrs": ["203.0.113.0/24"]}}, session
+    )
+    assert updated["apiKey"]["allowedCidrs"] == ["203.0.113.0/24"]
+    # then the second process refuses the very next request from elsewhere
+    assert await _verdict(two, token, "198.51.100.1") == {
+        "valid": False,
+        "code": "FORBIDDEN",
+        "reason": "IP_NOT_ALLOWED",
+    }
+    assert (await _verdict(two, token, "203.0.113.7"))["code"] == "VALID"
+    # and lifting it through the second holds at once on the first
+    await two.query(UPDATE, {"input": {"id": key_id, "allowedCidrs": []}}, session)
+    assert (await _verdict(one, token, "198.51.100.1"))["code"] == "VALID"
