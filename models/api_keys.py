@@ -344,9 +344,8 @@ async def api_key_delete(
     now = now or utcnow()
     actor = await actor_of(access.organization.principal)
     async with in_transaction():
-        if await ApiKey.filter(id=key.id, organization_id=organization_id).delete() == 0:
+        if not await key_remove(key, now=now):
             raise ApiKeyNotFound()
-        await tombstones_write([key], deleted_at=now)
         await audit_record(
             organization_id=organization_id,
             action="api_key.deleted",
@@ -357,3 +356,13 @@ async def api_key_delete(
             now=now,
         )
     return key.id
+
+
+async def key_remove(key: ApiKey, *, now: datetime) -> bool:
+    """Inside the caller's transaction: delete `key` and leave its tombstone; False when it was
+    already gone. The one delete path (deleteApiKey, and a leaked key revoked by
+    `models.leaks`); the caller records the audit event."""
+    if await ApiKey.filter(id=key.id, organization_id=key.organization_id).delete() == 0:
+        return False
+    await tombstones_write([key], deleted_at=now)
+    return True

@@ -74,7 +74,7 @@ described(
         Permission.MANAGE_MEMBERS: "Invite as MEMBER or ADMIN, revoke invitations, move people "
         "between MEMBER and ADMIN, remove a MEMBER or ADMIN.",
         Permission.MANAGE_OWNERS: "Invite as OWNER, make or unmake an OWNER, remove an OWNER.",
-        Permission.MANAGE_ORGANIZATION: "Rename or delete the organization.",
+        Permission.MANAGE_ORGANIZATION: "Rename or delete the organization, set its leak policy.",
         Permission.VIEW_AUDIT_LOG: "Read and export the organization's audit log "
         "(`auditEvents`, `GET /v1/organizations/{id}/audit-events`).",
     },
