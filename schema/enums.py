@@ -13,8 +13,10 @@ from models.invitations import InvitationStatus
 from models.key_verification import VerificationCode
 
 
-def described(cls: type[Enum], description: str, values: dict[Enum, str]) -> None:
-    strawberry.enum(cls, description=description)
+def described(
+    cls: type[Enum], description: str, values: dict[Enum, str], name: str | None = None
+) -> None:
+    strawberry.enum(cls, description=description, name=name)
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values.get(cls[value.name])
 
