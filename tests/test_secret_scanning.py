@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -53,7 +54,7 @@ async def _leaked_events(account: Account) -> list[AuditEvent]:
 
 
 async def test_a_signed_report_revokes_the_secret_key_and_answers_true_positive(
-    api: Api, client: TestClient[object, object], signer: GitHubSigner, db: None
+    api: Api, client: TestClient[Any, Any], signer: GitHubSigner, db: None
 ) -> None:
     # given an owner with a secret key that works
     owner = await api.sign_up()
@@ -88,7 +89,7 @@ async def test_a_signed_report_revokes_the_secret_key_and_answers_true_positive(
 
 
 async def test_a_revoked_key_reported_again_is_still_ours(
-    api: Api, client: TestClient[object, object], signer: GitHubSigner, db: None
+    api: Api, client: TestClient[Any, Any], signer: GitHubSigner, db: None
 ) -> None:
     # given a secret key GitHub already reported (so it is deleted)
     owner = await api.sign_up()
@@ -102,7 +103,7 @@ async def test_a_revoked_key_reported_again_is_still_ours(
 
 
 async def test_unknown_and_foreign_tokens_are_false_positives(
-    client: TestClient[object, object], signer: GitHubSigner
+    client: TestClient[Any, Any], signer: GitHubSigner
 ) -> None:
     # given tokens keyward never issued: well-formed, mistyped, and not ours at all
     never_issued = unknown_token()
@@ -118,7 +119,7 @@ async def test_unknown_and_foreign_tokens_are_false_positives(
 
 
 async def test_a_public_key_is_recorded_but_never_revoked(
-    api: Api, client: TestClient[object, object], signer: GitHubSigner
+    api: Api, client: TestClient[Any, Any], signer: GitHubSigner
 ) -> None:
     # given an owner's public key (published by design)
     owner = await api.sign_up()
@@ -134,7 +135,7 @@ async def test_a_public_key_is_recorded_but_never_revoked(
 
 
 async def test_under_notify_a_secret_key_keeps_working_and_the_leak_is_recorded(
-    api: Api, client: TestClient[object, object], signer: GitHubSigner, db: None
+    api: Api, client: TestClient[Any, Any], signer: GitHubSigner, db: None
 ) -> None:
     # given an owner who chose NOTIFY
     owner = await api.sign_up()
@@ -161,7 +162,7 @@ async def test_under_notify_a_secret_key_keeps_working_and_the_leak_is_recorded(
     ["body", "identifier", "base64", "missing", "other-key"],
 )
 async def test_an_unsigned_or_tampered_report_is_refused_and_does_nothing(
-    api: Api, client: TestClient[object, object], signer: GitHubSigner, tamper: str
+    api: Api, client: TestClient[Any, Any], signer: GitHubSigner, tamper: str
 ) -> None:
     # given a secret key and a report of it signed by GitHub
     owner = await api.sign_up()
@@ -188,7 +189,7 @@ async def test_an_unsigned_or_tampered_report_is_refused_and_does_nothing(
 
 
 async def test_a_signed_body_that_is_not_matches_is_a_400(
-    client: TestClient[object, object], signer: GitHubSigner
+    client: TestClient[Any, Any], signer: GitHubSigner
 ) -> None:
     # given a signed body that is an object, not an array of matches
     raw = json.dumps({"token": "x"}).encode()
@@ -199,7 +200,7 @@ async def test_a_signed_body_that_is_not_matches_is_a_400(
 
 
 async def test_a_thousand_tokens_in_one_request(
-    api: Api, client: TestClient[object, object], signer: GitHubSigner
+    api: Api, client: TestClient[Any, Any], signer: GitHubSigner
 ) -> None:
     # given three secret keys hidden among a thousand well-formed tokens
     owner = await api.sign_up()
