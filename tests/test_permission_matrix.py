@@ -111,6 +111,43 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN null null null",
         ),
     ),
+    # LIST_KEYS, like apiKeys: a public key may not read them.
+    "Organization.leakPolicy": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok null null null"] * 3),
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "ok null null null",
+            "ok null null null",
+        ),
+    ),
+    "Organization.revokedKeyUses": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            *(["ok null null null"] * 3),
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "ok null null null",
+            "ok null null null",
+        ),
+    ),
+    # VIEW_AUDIT_LOG: OWNERs, ADMINs and secret keys (not a rolled one: it may only read).
+    "Organization.auditEvents": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "ok null null null",
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "FORBIDDEN null null null",
+            "ok null null null",
+        ),
+    ),
     # -- mutations --
     "signUp": ("-", ("ok",) * 8),
     "signIn": ("-", ("ok",) * 8),
@@ -264,6 +301,19 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
         ),
     ),
+    # MANAGE_ORGANIZATION: OWNERs only.
+    "updateLeakPolicy": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound"] * 2),
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+            "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
+        ),
+    ),
     "deleteOrganization": (
         "joined organization",
         (
@@ -309,6 +359,7 @@ SUCCESSES = {
     "MemberRemoved",
     "OrganizationLeft",
     "OrganizationRenamed",
+    "LeakPolicyUpdated",
     "OrganizationDeleted",
     "PasswordResetRequested",
     "Organization",
@@ -348,6 +399,16 @@ DOCUMENTS = {
     "Organization.invitations": (
         "query Q($id: ID) { organization(id: $id) { __typename invitations { id } } }"
     ),
+    "Organization.leakPolicy": (
+        "query Q($id: ID) { organization(id: $id) { __typename leakPolicy } }"
+    ),
+    "Organization.revokedKeyUses": (
+        "query Q($id: ID) { organization(id: $id) { __typename "
+        "revokedKeyUses { edges { node { keyId leaks { url } } } } } }"
+    ),
+    "Organization.auditEvents": (
+        "query Q($id: ID) { organization(id: $id) { __typename auditEvents { edges { cursor } } } }"
+    ),
     "inviteMember": (
         'mutation Q($id: ID!) { inviteMember(input: {organizationId: $id, email: "n@example.com"})'
         " { __typename } }"
@@ -372,6 +433,10 @@ DOCUMENTS = {
     "renameOrganization": (
         'mutation Q($id: ID!) { renameOrganization(input: {id: $id, name: "Renamed"}) '
         "{ __typename } }"
+    ),
+    "updateLeakPolicy": (
+        "mutation Q($id: ID!) { updateLeakPolicy(input: {organizationId: $id, "
+        "leakPolicy: NOTIFY}) { __typename } }"
     ),
     "deleteOrganization": (
         "mutation Q($id: ID!) { deleteOrganization(input: "
@@ -629,8 +694,9 @@ async def _variables(
         if token and await _is(api, token, candidate):
             account = candidate
     fresh = await api.sign_in(account.email)
-    data = await api.query("query { sessions { id current } }", token=fresh)
-    return {"id": next(s["id"] for s in data["sessions"] if s["current"])}
+    # By its digest: `sessions` lists the newest 100, and every session here has the same
+    # created_at (the clock stands still), so the fresh one need not be among them.
+    return {"id": str((await Session.get(digest=tokens.digest(fresh))).id)}
 
 
 async def _member_variables(api: Api, variant: str, home: Tenant, away: Tenant) -> dict[str, Any]:
@@ -660,10 +726,15 @@ ORGANIZATION_FIELD = {
     "apiKeys": "apiKeys { totalCount }",
     "members": "members { totalCount }",
     "invitations": "invitations { id }",
+    "auditEvents": "auditEvents { edges { cursor } }",
+    "revokedKeyUses": "revokedKeyUses { edges { node { keyId leaks { url } } } }",
 }
 # The team's fields are for people: no API key reads them (see the teams' roles table).
 PEOPLE_ONLY_FIELDS = frozenset({"members", "invitations"})
 PEOPLE = frozenset({"MEMBER", "ADMIN", "OWNER"})
+# VIEW_AUDIT_LOG: not a MEMBER, and not a rolled key (it may only read).
+AUDIT_FIELDS = frozenset({"auditEvents"})
+AUDIT_READERS = frozenset({"ADMIN", "OWNER", "secret key", "key created by a key"})
 
 
 def organization_fields() -> list[str]:
@@ -688,8 +759,10 @@ async def test_organization_fields_by_principal(api: Api, db: None) -> None:
             # then it is allowed exactly as the table says
             assert status == 200, body
             got = body["errors"][0]["extensions"]["code"] if "errors" in body else "ok"
-            allowed = (principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS) and (
-                principal in PEOPLE or name not in PEOPLE_ONLY_FIELDS
+            allowed = (
+                (principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS)
+                and (principal in PEOPLE or name not in PEOPLE_ONLY_FIELDS)
+                and (principal in AUDIT_READERS or name not in AUDIT_FIELDS)
             )
             if got != ("ok" if allowed else "FORBIDDEN"):
                 wrong.append((principal, name, got))
