@@ -141,7 +141,7 @@ export const KEYS = `query Keys(
 
 export const KEY_PAGE = `query KeyPage($organizationId: ID!, $id: ID!) {
   organization(id: $organizationId) { ...Organization }
-  apiKey(id: $id) { ...Key createdByKey { id name start } }
+  apiKey(id: $id) { ...Key createdByKey { id name start } leaks { url source reporter revoked foundAt } }
 } ${KEY} ${ORGANIZATION_FIELDS}`;
 
 export const SIGN_UP = `mutation SignUp($input: SignUpInput!) {
