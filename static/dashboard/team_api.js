@@ -19,7 +19,7 @@ export const ORGANIZATION_SETTINGS = `query OrganizationSettings($id: ID!) {
 
 export const UPDATE_LEAK_POLICY = `mutation UpdateLeakPolicy($input: UpdateLeakPolicyInput!) {
   updateLeakPolicy(input: $input) {
-    __typename ... on LeakPolicyUpdated { organization { id leakPolicy } } ${ERRORS}
+    __typename ... on LeakPolicyUpdated { organization { id leakPolicy } } ${ERROR}
   }
 }`;
 
