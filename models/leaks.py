@@ -6,10 +6,10 @@ A public key is never revoked (it is published by design) but is recorded. A tok
 deleted key's (its tombstone) is recorded too: the owner sees where it went. The digests of a whole
 report are looked up in one query per table (per `LOOKUP_CHUNK`), so GitHub's batches of a
 thousand matches cost a few queries, not a thousand. Each organization's leaks are handled in one
-transaction: the key's deletion (through `api_key_delete`'s own path, so the tombstone is
-written), the `key_leak` row, one `api_key.leaked` audit event per key, the `api_key.leaked`
-event for the organization's systems and a mail to its OWNERs and ADMINs commit or roll back
-together. Nothing here holds on to a token: only its digest is compared.
+transaction: the keys' deletion (one DELETE through `keys_remove`, deleteApiKey's own path, so
+the tombstones are written), the `key_leak` rows, one `api_key.leaked` audit event per key,
+the `api_key.leaked` event for the organization's systems and a mail to its OWNERs and ADMINs
+commit or roll back together. Nothing here holds on to a token: only its digest is compared.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from models import expiry, tokens
-from models.api_keys import key_remove
+from models.api_keys import keys_remove
 from models.audit import Actor, EventDraft, audit_append, key_target
 from models.audit_entities import KeyLeak, KeyTombstone
 from models.entities import ApiKey, ApiKeyType, LeakPolicy, Membership, Organization, Role
@@ -139,7 +139,16 @@ async def _handle(
     context: RequestContext,
 ) -> None:
     revoke_secrets = organization.leak_policy is LeakPolicy.REVOKE
+    doomed = [
+        item.key
+        for item in found
+        if revoke_secrets and item.key is not None and item.key.type is ApiKeyType.SECRET
+    ]
     async with in_transaction():
+        # One DELETE (per chunk) for the batch; a key a concurrent delete took is gone all the
+        # same, so every doomed key counts as revoked.
+        await keys_remove(doomed, now=now)
+        revoked_ids = {key.id for key in doomed}
         drafts: list[EventDraft] = []
         leaks: list[KeyLeak] = []
         mailed: list[tuple[str, str, str | None, bool]] = []
@@ -148,11 +157,7 @@ async def _handle(
             source = item.report.source[:MAX_SOURCE_LENGTH]
             key = item.key
             if key is not None:
-                revoked = (
-                    revoke_secrets
-                    and key.type is ApiKeyType.SECRET
-                    and await key_remove(key, now=now)
-                )
+                revoked = key.id in revoked_ids
                 key_id, name, start, type = key.id, key.name, key.start, key.type.value
                 mailed.append((name, start, url, revoked))
                 await event_emit(
