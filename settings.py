@@ -70,7 +70,9 @@ _BOUNDS: tuple[tuple[str, int, int], ...] = (
     ("password_time_cost", 1, 100),
     ("password_memory_kib", 8, 4_194_304),
     ("audit_retention_days", 1, 3_650),
+    ("leak_reports_per_hour", 1, 1_000_000),
 )
+GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +120,12 @@ class Settings:
     mail_from: str = "keyward <keyward@localhost>"
     public_url: str = DEFAULT_PUBLIC_URL
     invitation_ttl_seconds: int = DEFAULT_INVITATION_TTL_SECONDS
+    # Leak response (web/secret_scanning.py): where GitHub's signing keys come from (the file,
+    # when set, instead of the URL: for air-gapped installs and tests), and how many
+    # POST /v1/keys/report-leak calls one client address may make in an hour.
+    github_secret_scanning_keys_url: str = GITHUB_SECRET_SCANNING_KEYS_URL
+    github_secret_scanning_keys_file: str = ""
+    leak_reports_per_hour: int = 60
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -139,6 +147,8 @@ class Settings:
                 raise SettingsError(
                     f"CORS_ORIGINS takes exact origins (https://app.example.com), not {origin!r}"
                 )
+        if not self.github_secret_scanning_keys_url.startswith(("https://", "http://")):
+            raise SettingsError("GITHUB_SECRET_SCANNING_KEYS_URL must be an http(s) URL")
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
         if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
@@ -240,6 +250,7 @@ class Settings:
             ("max_organizations_per_user", int),
             ("graphql_max_cost", int),
             ("db_connect_timeout_ms", int),
+            ("leak_reports_per_hour", int),
             ("trusted_proxy_hops", int),
             ("audit_retention_days", int),
             ("usage_flush_seconds", float),
@@ -259,6 +270,9 @@ class Settings:
                 values[name] = env[name.upper()]
         if "TOKEN_PREFIX" in env:
             values["token_prefix"] = env["TOKEN_PREFIX"]
+        for name in ("github_secret_scanning_keys_url", "github_secret_scanning_keys_file"):
+            if env.get(name.upper(), "").strip():
+                values[name] = env[name.upper()].strip()
         for name in ("smtp_url", "mail_from", "public_url"):
             if name.upper() in env:
                 values[name] = env[name.upper()].strip()

@@ -14,6 +14,7 @@ from models.housekeeping import (
     sessions_purge_ended,
     sign_in_attempts_purge,
 )
+from models.leak_report_limits import leak_report_attempts_purge
 from models.sign_up_limits import sign_ups_purge
 
 
@@ -44,6 +45,7 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
             keep_going=env.keep_going,
         )
         await sign_ups_purge(now=env.now)
+        await leak_report_attempts_purge(now=env.now)
     audit_events = 0
     if await env.keep_going():
         audit_events = await audit_events_purge(

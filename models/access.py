@@ -106,7 +106,7 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "MANAGE_MEMBERS"
     # Invite as OWNER, make or unmake an OWNER, remove an OWNER.
     MANAGE_OWNERS = "MANAGE_OWNERS"
-    # Rename or delete the organization.
+    # Rename or delete the organization, set its leak policy.
     MANAGE_ORGANIZATION = "MANAGE_ORGANIZATION"
     # Read and export the audit log.
     VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"

@@ -10,6 +10,7 @@ holds its SHA-256 digest.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -30,6 +31,8 @@ from models.text import clean_text
 from models.tombstones import tombstones_write
 
 MAX_NAME_LENGTH = 100
+# Keys per DELETE of `keys_remove`: far below both databases' bound-parameter limits.
+REMOVE_CHUNK = 500
 MAX_SEARCH_LENGTH = 100  # a name is at most MAX_NAME_LENGTH; a pasted token is shorter
 DEFAULT_API_KEY_NAME = "Default API Key"
 
@@ -350,9 +353,8 @@ async def api_key_delete(
     now = now or utcnow()
     actor = await actor_of(access.organization.principal)
     async with in_transaction():
-        if await ApiKey.filter(id=key.id, organization_id=organization_id).delete() == 0:
+        if not await keys_remove([key], now=now):
             raise ApiKeyNotFound()
-        await tombstones_write([key], deleted_at=now)
         await audit_record(
             organization_id=organization_id,
             action="api_key.deleted",
@@ -363,3 +365,20 @@ async def api_key_delete(
             now=now,
         )
     return key.id
+
+
+async def keys_remove(keys: Sequence[ApiKey], *, now: datetime) -> int:
+    """Inside the caller's transaction: delete `keys` (of one organization) and leave their
+    tombstones; returns how many this call deleted (0: they were already gone). The one delete
+    path (deleteApiKey, and leaked keys revoked by `models.leaks`, a batch at a time); the
+    caller records the audit events."""
+    deleted = 0
+    for at in range(0, len(keys), REMOVE_CHUNK):
+        chunk = keys[at : at + REMOVE_CHUNK]
+        deleted += await ApiKey.filter(
+            id__in=[key.id for key in chunk], organization_id=chunk[0].organization_id
+        ).delete()
+    if deleted:
+        # A key a concurrent delete took already has its tombstone: those are skipped.
+        await tombstones_write(keys, deleted_at=now)
+    return deleted

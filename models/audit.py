@@ -42,12 +42,15 @@ class ActorType(StrEnum):
     USER = "USER"
     API_KEY = "API_KEY"
     SYSTEM = "SYSTEM"
+    GITHUB = "GITHUB"  # GitHub's secret scanning, reporting a leaked key
+    REPORTER = "REPORTER"  # anyone, through POST /v1/keys/report-leak
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who made a change: a user (their email), an API key (its name and start), or the system
-    (the jobs, and the Default API Key made with a new organization)."""
+    """Who made a change: a user (their email), an API key (its name and start), the system
+    (the jobs, and the Default API Key made with a new organization), or whoever reported a
+    leaked key (GitHub, or an anonymous reporter)."""
 
     type: ActorType
     id: str | None = None

@@ -102,6 +102,25 @@ class KeyTombstone(Model):
         indexes = (("organization_id", "last_seen_at", "key_id"),)
 
 
+class KeyLeak(Model):
+    """A key found in public: by GitHub's secret scanning or a reporter (see `models.leaks`).
+    `key_id` names the key, or its tombstone once it is deleted (no foreign key: the record
+    outlives the key, until `AUDIT_RETENTION_DAYS`)."""
+
+    id = fields.BigIntField(primary_key=True)
+    key_id = fields.UUIDField()
+    organization_id = fields.UUIDField()
+    url = fields.CharField(max_length=2048, null=True)
+    source = fields.CharField(max_length=64)
+    reporter = fields.CharField(max_length=8)  # GITHUB or REPORTER (an audit actor type)
+    revoked = fields.BooleanField()
+    found_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "key_leak"
+        indexes = (("key_id", "found_at"), ("organization_id", "found_at"))
+
+
 class KeyUsage(Model):
     """Verifications of one key in one hour with one outcome (VALID, EXPIRED, …)."""
 

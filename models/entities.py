@@ -31,10 +31,20 @@ class Role(StrEnum):
     MEMBER = "MEMBER"
 
 
+class LeakPolicy(StrEnum):
+    """What happens to a secret key found in public (see `models.leaks`)."""
+
+    REVOKE = "REVOKE"
+    NOTIFY = "NOTIFY"
+
+
 class Organization(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     name = fields.CharField(max_length=100)
     created_at = fields.DatetimeField()
+    leak_policy = fields.CharEnumField(
+        LeakPolicy, max_length=6, default=LeakPolicy.REVOKE, db_default=LeakPolicy.REVOKE.value
+    )
 
     class Meta:
         table = "organization"
@@ -191,6 +201,19 @@ class SignInAttempt(Model):
     class Meta:
         table = "sign_in_attempt"
         indexes = (("email_digest", "attempted_at"), ("client_address", "attempted_at"))
+
+
+class LeakReportAttempt(Model):
+    """One call of `POST /v1/keys/report-leak`, by client address only: counted so that one
+    address cannot probe without bound (`LEAK_REPORTS_PER_HOUR`); purged once past the hour."""
+
+    id = fields.BigIntField(primary_key=True)
+    client_address = fields.CharField(max_length=64)
+    reported_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "leak_report_attempt"
+        indexes = (("client_address", "reported_at"),)
 
 
 class SignUp(Model):

@@ -185,9 +185,7 @@ async def key_page(
 
     counted = _listed(organization_id, sqlite, narrow)
     count_sql = f"SELECT COUNT(*) FROM api_key WHERE {counted.sql()}"
-    _, count = await db.execute_query(
-        count_sql if sqlite else numbered(count_sql), counted.params
-    )
+    _, count = await db.execute_query(count_sql if sqlite else numbered(count_sql), counted.params)
     total = int(tuple(count[0])[0])
     return await paginate(request, fetch, lambda key: (key.created_at, key.id), total)
 

@@ -69,3 +69,28 @@ def password_reset_mail(*, to: str, link: str) -> Mail:
             "ignore this mail: your password stays as it is.\n"
         ),
     )
+
+
+def leaked_keys_mail(
+    *, to: str, organization_name: str, leaks: list[tuple[str, str, str | None, bool]], link: str
+) -> Mail:
+    """Keys of the organization found in public: (name, start, url, revoked) each. Names only
+    the key's start, never a token."""
+    organization_name = _one_line(organization_name)
+    lines = []
+    for name, start, url, revoked in leaks:
+        fate = "revoked: deleted at once" if revoked else "NOT revoked: roll or delete it"
+        where = url or "reported to keyward by someone who found it"
+        lines.append(f"- {_one_line(name)} ({start}…), {fate}\n  found in: {where}")
+    count = "A key" if len(leaks) == 1 else f"{len(leaks)} keys"
+    return Mail(
+        to=to,
+        subject=f"{count} of {organization_name} found in public",
+        body=(
+            f"{count} of {organization_name} on keyward turned up where anyone can read it:\n\n"
+            + "\n".join(lines)
+            + "\n\nA revoked key no longer works: make a new one for whatever used it. Whoever "
+            "found the others may use them until you roll or delete them.\n\n"
+            f"See the organization's keys here:\n{link}\n"
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Renaming and deleting an organization (OWNERs only, through `Permission.MANAGE_ORGANIZATION`).
+"""Renaming and deleting an organization, and its leak policy (OWNERs only, through
+`Permission.MANAGE_ORGANIZATION`).
 
 Deleting removes the organization's keys (revoked at once: their digests are gone), its
 memberships and its invitations, in one statement through the foreign keys' ON DELETE CASCADE.
@@ -8,6 +9,7 @@ A user left without an organization can create one (`models.accounts.organizatio
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
@@ -15,7 +17,7 @@ from models.access import OrganizationAccess, Permission
 from models.api_keys import clean_name
 from models.audit import Target, actor_of, audit_record
 from models.clock import utcnow
-from models.entities import Organization
+from models.entities import LeakPolicy, Organization
 from models.errors import InvalidInput, OrganizationNotFound
 from models.request_context import NO_REQUEST, RequestContext
 
@@ -66,3 +68,33 @@ async def organization_delete(
             now=utcnow(),
         )
     return organization.id
+
+
+async def organization_leak_policy_set(
+    *,
+    access: OrganizationAccess,
+    policy: LeakPolicy,
+    now: datetime | None = None,
+    context: RequestContext = NO_REQUEST,
+) -> Organization:
+    """What happens to the organization's secret keys found in public (`models.leaks`): REVOKE
+    deletes them at once, NOTIFY only records and mails. OWNERs only. Recorded as
+    `organization.updated` (from, to)."""
+    access.demand(Permission.MANAGE_ORGANIZATION)
+    organization = access.organization
+    previous = organization.leak_policy
+    actor = await actor_of(access.principal)
+    async with in_transaction():
+        if not await Organization.filter(id=organization.id).update(leak_policy=policy):
+            raise OrganizationNotFound()
+        await audit_record(
+            organization_id=organization.id,
+            action="organization.updated",
+            actor=actor,
+            target=Target("organization", str(organization.id), organization.name),
+            details={"leakPolicy": {"from": previous.value, "to": policy.value}},
+            context=context,
+            now=now or utcnow(),
+        )
+    organization.leak_policy = policy
+    return organization

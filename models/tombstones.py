@@ -18,7 +18,7 @@ from typing import Protocol
 from tortoise.expressions import Q
 
 from models.access import OrganizationAccess, Permission
-from models.audit_entities import KeyTombstone, RevokedKeyUse
+from models.audit_entities import KeyLeak, KeyTombstone, RevokedKeyUse
 from models.errors import InvalidInput
 from models.usage import hour_of
 
@@ -119,7 +119,8 @@ async def revoked_key_uses_list(
 
 
 async def tombstones_purge(*, now: datetime, retention_days: int) -> int:
-    """Forget tombstones, and their uses, older than the retention; returns how many."""
+    """Forget tombstones, and their uses and leaks, older than the retention; returns how many."""
     cutoff = now - timedelta(days=retention_days)
+    await KeyLeak.filter(found_at__lt=cutoff).delete()
     await RevokedKeyUse.filter(hour__lt=cutoff).delete()
     return await KeyTombstone.filter(deleted_at__lt=cutoff).delete()

@@ -9,7 +9,6 @@ import binascii
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -26,30 +25,20 @@ from models.tombstones import revoked_key_uses_list
 from models.usage_report import UsageBucketSize, key_usage_buckets
 from schema.connection import MAX_CURSOR_CHARS, PageInfo, decode_cursor, encode_cursor
 from schema.context import Info
+from schema.enums import described
 from schema.errors import BadUserInput
+from schema.leaks import KeyLeak
 
 DEFAULT_PAGE_SIZE = 50
 
-strawberry.enum(
-    ActorType,
-    name="AuditActorType",
-    description="Who made a change: a person, an API key, or keyward itself (its jobs).",
-)
-strawberry.enum(
+described(
     UsageBucketSize,
-    description="How long each bucket of a usage series is: an hour or a (UTC) day.",
+    "How long each bucket of a usage series is: an hour or a (UTC) day.",
+    {
+        UsageBucketSize.HOUR: "One bucket per hour (UTC).",
+        UsageBucketSize.DAY: "One bucket per day (UTC).",
+    },
 )
-_VALUES: dict[Enum, str] = {
-    ActorType.USER: "A signed-in person; `name` is their email.",
-    ActorType.API_KEY: "A secret key; `name` is its name and start.",
-    ActorType.SYSTEM: "keyward itself: the scheduled jobs, and the Default API Key made with "
-    "a new organization.",
-    UsageBucketSize.HOUR: "One bucket per hour (UTC).",
-    UsageBucketSize.DAY: "One bucket per day (UTC).",
-}
-for _enum in (ActorType, UsageBucketSize):
-    for _value in _enum.__strawberry_definition__.values:  # type: ignore[union-attr]
-        _value.description = _VALUES[_enum[_value.name]]
 
 
 @strawberry.type(description="Who made a change.")
@@ -237,6 +226,14 @@ class RevokedKeyUse:
     count: int = strawberry.field(
         description="How often it was sent since `since` (by whole hours), or since deletion."
     )
+    organization_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(
+        description="Where the key was found in public, newest first: a key revoked because it "
+        "leaked shows where here."
+    )
+    async def leaks(self, info: Info) -> list[KeyLeak]:
+        return await info.context.leaks.load((self.organization_id, uuid.UUID(self.key_id)))
 
 
 @strawberry.type(description="A revoked key's uses and its cursor.")
@@ -285,6 +282,7 @@ async def revoked_key_uses(
                 last_seen_at=use.last_seen_at,
                 last_client_address=use.last_client_address,
                 count=use.count,
+                organization_id=root.access.organization.id,
             ),
         )
         for use in page.uses

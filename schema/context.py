@@ -22,6 +22,7 @@ from models.passwords import Passwords
 from models.policies import Policies
 from models.request_context import NO_REQUEST, RequestContext
 from schema.errors import Unauthenticated
+from schema.leaks import KeyLeak, load_leaks
 from settings import Settings
 
 
@@ -43,6 +44,10 @@ class Context:
     request: RequestContext = NO_REQUEST
     api_keys: DataLoader[uuid.UUID, ApiKey | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_api_keys)
+    )
+    # Leaks by (organization id, key id): a page of keys costs one query.
+    leaks: DataLoader[tuple[uuid.UUID, uuid.UUID], list[KeyLeak]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_leaks)
     )
 
     def require_principal(self) -> Principal:

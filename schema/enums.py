@@ -14,8 +14,10 @@ from models.key_verification import VerificationCode
 from models.restrictions import DenialReason, RestrictionMode
 
 
-def described(cls: type[Enum], description: str, values: dict[Enum, str]) -> None:
-    strawberry.enum(cls, description=description)
+def described(
+    cls: type[Enum], description: str, values: dict[Enum, str], name: str | None = None
+) -> None:
+    strawberry.enum(cls, description=description, name=name)
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values.get(cls[value.name])
 
@@ -96,7 +98,7 @@ described(
         Permission.MANAGE_MEMBERS: "Invite as MEMBER or ADMIN, revoke invitations, move people "
         "between MEMBER and ADMIN, remove a MEMBER or ADMIN.",
         Permission.MANAGE_OWNERS: "Invite as OWNER, make or unmake an OWNER, remove an OWNER.",
-        Permission.MANAGE_ORGANIZATION: "Rename or delete the organization.",
+        Permission.MANAGE_ORGANIZATION: "Rename or delete the organization, set its leak policy.",
         Permission.VIEW_AUDIT_LOG: "Read and export the organization's audit log "
         "(`auditEvents`, `GET /v1/organizations/{id}/audit-events`).",
     },

@@ -23,7 +23,7 @@ from models.access import (
     user_organization_page,
 )
 from models.api_keys import api_key_list
-from models.entities import ApiKeyStatus, ApiKeyType, Role
+from models.entities import ApiKeyStatus, ApiKeyType, LeakPolicy, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
@@ -42,6 +42,7 @@ from schema.connection import (
 )
 from schema.context import Info
 from schema.errors import BadUserInput
+from schema.leaks import KeyLeak
 from schema.teams import (
     Invitation,
     Member,
@@ -173,6 +174,13 @@ class ApiKey:
         "included. Counts reach the database every USAGE_FLUSH_SECONDS (5 s by default).",
     )
 
+    @strawberry.field(
+        description="Where the key was found in public (GitHub's secret scanning, or a leak "
+        "report), newest first; empty when it never was."
+    )
+    async def leaks(self, info: Info) -> list[KeyLeak]:
+        return await info.context.leaks.load((self.organization_id, uuid.UUID(self.id)))
+
     @strawberry.field(description="ACTIVE, ROLLED or EXPIRED, decided now from the timestamps.")
     def status(self, info: Info) -> ApiKeyStatus:
         return entities.api_key_status(self.expires_at, self.rolled_at, info.context.now)
@@ -249,6 +257,14 @@ class Organization:
     def viewer_role(self) -> Role | None:
         self.access.demand(Permission.LIST_KEYS)
         return self.role
+
+    @strawberry.field(
+        description="What happens to a SECRET key of this organization found in public: REVOKE "
+        "(the default) or NOTIFY. Set by an OWNER with updateLeakPolicy. Not for public keys."
+    )
+    def leak_policy(self) -> LeakPolicy:
+        self.access.demand(Permission.LIST_KEYS)
+        return self.access.organization.leak_policy
 
     @strawberry.field(
         description="How long, in seconds, a rolled key keeps working when rollApiKey names no "

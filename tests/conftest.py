@@ -109,8 +109,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, **FAST_PASSWORDS)  # type: ignore[arg-type]
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # GitHub's secret-scanning keys from a file with none: no test reaches for the network.
+    keys = tmp_path / "github-keys.json"
+    keys.write_text('{"public_keys": []}')
+    return Settings(
+        database_url=database_url,
+        github_secret_scanning_keys_file=str(keys),
+        **FAST_PASSWORDS,  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture

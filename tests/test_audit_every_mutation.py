@@ -13,6 +13,7 @@ from models.audit_entities import AuditEvent, SecurityEvent
 from schema import build_schema
 from settings import Settings
 from tests.harness import FAST_PASSWORDS, PASSWORD, SIGN_IN, SIGN_UP, Account, Api
+from tests.leak_support import SET_LEAK_POLICY
 from tests.support import DELETE_API_KEY, ROLL_API_KEY
 from tests.team_support import (
     CHANGE_PASSWORD,
@@ -167,6 +168,11 @@ async def _rename_organization(api: Api, account: Account) -> Act:
     return _do(RENAME_ORGANIZATION, {"input": input}, account.session)(api)
 
 
+async def _update_leak_policy(api: Api, account: Account) -> Act:
+    input = {"organizationId": account.organization_id, "leakPolicy": "NOTIFY"}
+    return _do(SET_LEAK_POLICY, {"input": input}, account.session)(api)
+
+
 async def _delete_organization(api: Api, account: Account) -> Act:
     input = {"id": account.organization_id, "confirmName": "My organization"}
     return _do(DELETE_ORGANIZATION, {"input": input}, account.session)(api)
@@ -212,6 +218,7 @@ MUTATIONS: dict[str, tuple[Setup, Trace]] = {
     "removeMember": (_remove_member, Trace(audit=("member.removed",))),
     "leaveOrganization": (_leave_organization, Trace(audit=("member.left",))),
     "renameOrganization": (_rename_organization, Trace(audit=("organization.renamed",))),
+    "updateLeakPolicy": (_update_leak_policy, Trace(audit=("organization.updated",))),
     "deleteOrganization": (_delete_organization, Trace(audit=("organization.deleted",))),
     "changePassword": (_change_password, Trace(security=("user.password_changed",))),
     "requestPasswordReset": (

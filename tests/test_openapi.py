@@ -41,6 +41,8 @@ async def test_the_document_is_valid_openapi_3_1(client: TestClient[Any, Any]) -
     assert document["openapi"] == "3.1.0"
     assert {(path, method) for path, item in document["paths"].items() for method in item} == {
         ("/v1/keys/verify", "post"),
+        ("/v1/keys/report-leak", "post"),
+        ("/v1/secret-scanning/github", "post"),
         ("/v1/organizations/{id}/audit-events", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),

@@ -40,6 +40,7 @@ class Operation:
     description: str
     replies: Mapping[int, Reply]
     request: type | None = None
+    request_schema: Mapping[str, Any] | None = None  # a body with no shape class of its own
     parameters: tuple[Mapping[str, Any], ...] = ()  # OpenAPI parameter objects (path, query)
 
 
@@ -56,13 +57,13 @@ REST_ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("rest_endpoints")
 
 
 def problems(descriptions: Mapping[int, str]) -> dict[int, Reply]:
-    """Problem-document replies; a 503 also announces `Retry-After`."""
+    """Problem-document replies; a 429 or 503 also announces `Retry-After`."""
     return {
         status: Reply(
             description,
             Problem,
             PROBLEM_JSON,
-            {"Retry-After": "Seconds to wait before retrying."} if status == 503 else {},
+            {"Retry-After": "Seconds to wait before retrying."} if status in (429, 503) else {},
         )
         for status, description in descriptions.items()
     }
@@ -112,10 +113,15 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         }
         if operation.parameters:
             described["parameters"] = [dict(parameter) for parameter in operation.parameters]
-        if operation.request is not None:
+        if operation.request is not None or operation.request_schema is not None:
+            body = (
+                ref(operation.request)
+                if operation.request is not None
+                else dict(operation.request_schema or {})
+            )
             described["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": ref(operation.request)}},
+                "content": {"application/json": {"schema": body}},
             }
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = described
     return {

@@ -12,10 +12,14 @@ from aiohttp import web
 from schema import build_schema
 from settings import Settings
 from web.audit_export import AUDIT_EVENTS, audit_events_download
+from web.github_keys import GitHubKeys
 from web.graphql_view import GraphQLView
 from web.health import HEALTHZ, READYZ, healthz, readyz
+from web.leak_reports import REPORT_LEAK, report_leak
 from web.pages import add_pages
 from web.rest import OPENAPI, add_rest_endpoint, openapi_json
+from web.secret_scanning import GITHUB_SECRET_SCANNING, github_secret_scanning
+from web.state import GITHUB_KEYS
 from web.verify import VERIFY, verify_key
 
 CORS_PATHS = frozenset({"/graphql", "/v1/keys/verify"})
@@ -33,8 +37,17 @@ def setup_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/graphql", view)
     # REST endpoints: one line each, and each is described in /openapi.json (see web/rest.py).
     add_rest_endpoint(app, "POST", "/v1/keys/verify", verify_key, VERIFY)
-    add_rest_endpoint(app, "GET", "/v1/organizations/{id}/audit-events", audit_events_download,
-                      AUDIT_EVENTS)
+    app[GITHUB_KEYS] = GitHubKeys(
+        url=settings.github_secret_scanning_keys_url,
+        file=settings.github_secret_scanning_keys_file,
+    )
+    add_rest_endpoint(
+        app, "POST", "/v1/secret-scanning/github", github_secret_scanning, GITHUB_SECRET_SCANNING
+    )
+    add_rest_endpoint(app, "POST", "/v1/keys/report-leak", report_leak, REPORT_LEAK)
+    add_rest_endpoint(
+        app, "GET", "/v1/organizations/{id}/audit-events", audit_events_download, AUDIT_EVENTS
+    )
     add_rest_endpoint(app, "GET", "/healthz", healthz, HEALTHZ)
     add_rest_endpoint(app, "GET", "/readyz", readyz, READYZ)
     add_rest_endpoint(app, "GET", "/openapi.json", openapi_json, OPENAPI)

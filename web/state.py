@@ -13,6 +13,7 @@ from models.clock import Clock
 from models.passwords import Passwords
 from models.policies import Policies
 from settings import Settings
+from web.github_keys import GitHubKeys
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -21,6 +22,7 @@ POLICIES = web.AppKey("policies", Policies)
 PASSWORDS = web.AppKey("passwords", Passwords)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 DATABASE = web.AppKey("database", TortoiseContext)
+GITHUB_KEYS = web.AppKey("github_keys", GitHubKeys)
 
 # Fixed by the edge before any handler runs, for the whole request (see web.middlewares).
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

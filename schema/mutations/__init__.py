@@ -25,6 +25,7 @@ from schema.mutations.sign_in import sign_in
 from schema.mutations.sign_out import sign_out
 from schema.mutations.sign_up import sign_up
 from schema.mutations.update_api_key import update_api_key
+from schema.mutations.update_leak_policy import update_leak_policy
 
 
 @strawberry.type(
@@ -109,6 +110,11 @@ class Mutation:
     )
     rename_organization = strawberry.mutation(
         resolver=rename_organization, description="Renames an organization."
+    )
+    update_leak_policy = strawberry.mutation(
+        resolver=update_leak_policy,
+        description="Sets what happens to the organization's secret keys found in public "
+        "(OWNERs only).",
     )
     delete_organization = strawberry.mutation(
         resolver=delete_organization,

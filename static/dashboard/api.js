@@ -144,6 +144,7 @@ export const KEY_PAGE = `query KeyPage($organizationId: ID!, $id: ID!) {
   organization(id: $organizationId) { ...Organization }
   apiKey(id: $id) {
     ...Key createdByKey { id name start } ${RESTRICTIONS}
+    leaks { url source reporter revoked foundAt }
   }
 } ${KEY} ${ORGANIZATION_FIELDS}`;
 

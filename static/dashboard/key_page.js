@@ -3,6 +3,7 @@
 
 import { KEY_PAGE, can, graphql } from "./api.js";
 import { h, time, tokenBox } from "./dom.js";
+import { leakBanner } from "./leaks.js";
 import { deleteKey, renameKey, rollKey } from "./key_actions.js";
 import { STATUS_LABELS, TYPE_LABELS, noticeForNextPage, status } from "./keys.js";
 import { keyPath, keysPath, linkTo, navigate, redraw } from "./router.js";
@@ -47,6 +48,7 @@ export async function showKey(main, organizationId, keyId, { focus = true } = {}
     h("button", { type: "button", "data-focus": focus, onclick: action, ...attributes }, label);
   main.replaceChildren(
     back,
+    ...leakBanners(key),
     h(
       "div",
       { class: "page-head" },
@@ -104,4 +106,9 @@ export async function showKey(main, organizationId, keyId, { focus = true } = {}
   if (focus) main.querySelector("h1").focus();
   const usage = await usageSection(key);
   if (main.contains(back)) main.append(usage);
+}
+
+/** A red banner per place the key was found in public (newest first), over everything else. */
+function leakBanners(key) {
+  return (key.leaks ?? []).map((leak) => leakBanner(leak, key.type));
 }

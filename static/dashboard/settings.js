@@ -5,7 +5,17 @@
 import { expect, graphql } from "./api.js";
 import { openDialog } from "./dialog.js";
 import { field, formError, h, onSubmit } from "./dom.js";
-import { DELETE_ORGANIZATION, ORGANIZATION_SETTINGS, RENAME_ORGANIZATION } from "./team_api.js";
+import {
+  DELETE_ORGANIZATION,
+  ORGANIZATION_SETTINGS,
+  RENAME_ORGANIZATION,
+  UPDATE_LEAK_POLICY,
+} from "./team_api.js";
+
+const LEAK_POLICIES = [
+  ["REVOKE", "Revoke", "A secret key found in public is deleted at once; owners and admins are mailed."],
+  ["NOTIFY", "Notify only", "The key keeps working until someone rolls or deletes it; owners and admins are mailed."],
+];
 
 /** `onRenamed(organization)` and `onDeleted()` let the shell update its switcher. */
 export async function showGeneral(main, organizationId, { onRenamed, onDeleted }) {
@@ -30,8 +40,13 @@ export async function showGeneral(main, organizationId, { onRenamed, onDeleted }
     h("div", {}, h("h1", { tabindex: -1, "data-focus": "main-heading" }, "General"), h("p", { class: "lead" }, organization.name)),
   );
   if (!mayManage) {
-    const hint = "Only owners rename or delete the organization.";
-    main.replaceChildren(head, h("p", { class: "hint" }, hint));
+    const hint = "Only owners rename or delete the organization, or change its leak policy.";
+    const [, label] = LEAK_POLICIES.find(([value]) => value === organization.leakPolicy) ?? [];
+    main.replaceChildren(
+      head,
+      h("p", { class: "hint" }, hint),
+      label && h("p", { class: "leak-policy" }, `Leaked secret keys: ${label}.`),
+    );
     return;
   }
   const rename = onSubmit(
@@ -65,6 +80,7 @@ export async function showGeneral(main, organizationId, { onRenamed, onDeleted }
   main.replaceChildren(
     head,
     h("section", { class: "card" }, h("h2", {}, "Name"), rename),
+    leakPolicyCard(organization),
     h(
       "section",
       { class: "card" },
@@ -111,4 +127,49 @@ function confirmDelete(organization, onDeleted) {
     },
   );
   const dialog = openDialog(`Delete ${organization.name}?`, form);
+}
+
+/** What happens to a secret key found in public (GitHub's secret scanning, or a report). */
+function leakPolicyCard(organization) {
+  const saved = h("p", { class: "hint", "aria-live": "polite" });
+  const form = onSubmit(
+    h(
+      "form",
+      { method: "post", "aria-label": "Leak policy" },
+      h(
+        "fieldset",
+        { class: "field" },
+        h("legend", {}, "When a secret key is found in public"),
+        LEAK_POLICIES.map(([value, label, hint]) =>
+          h(
+            "label",
+            { class: "choice" },
+            h("input", { type: "radio", name: "leakPolicy", value, checked: organization.leakPolicy === value }),
+            h("span", {}, h("strong", {}, label), h("span", { class: "hint" }, hint)),
+          ),
+        ),
+      ),
+      h("div", { class: "buttons" }, formError(), h("button", { type: "submit", class: "primary" }, "Save leak policy")),
+      saved,
+    ),
+    async (data) => {
+      const input = { organizationId: organization.id, leakPolicy: data.get("leakPolicy") };
+      const result = (await graphql(UPDATE_LEAK_POLICY, { input })).updateLeakPolicy;
+      const updated = expect(result, "LeakPolicyUpdated").organization;
+      organization.leakPolicy = updated.leakPolicy;
+      saved.textContent = "Saved.";
+    },
+  );
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, "Leaked keys"),
+    h(
+      "p",
+      {},
+      "GitHub reports keys it finds in public repositories to keyward within seconds, and anyone may ",
+      "report one. Public keys are only recorded: they are meant to be published.",
+    ),
+    form,
+  );
 }

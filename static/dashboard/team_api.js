@@ -14,7 +14,13 @@ export const MEMBERS = `query Members($id: ID!) {
 }`;
 
 export const ORGANIZATION_SETTINGS = `query OrganizationSettings($id: ID!) {
-  organization(id: $id) { id name viewerRole viewerPermissions }
+  organization(id: $id) { id name viewerRole viewerPermissions leakPolicy }
+}`;
+
+export const UPDATE_LEAK_POLICY = `mutation UpdateLeakPolicy($input: UpdateLeakPolicyInput!) {
+  updateLeakPolicy(input: $input) {
+    __typename ... on LeakPolicyUpdated { organization { id leakPolicy } } ${ERROR}
+  }
 }`;
 
 export const INVITE_MEMBER = `mutation InviteMember($input: InviteMemberInput!) {

@@ -3,6 +3,7 @@
 
 import { graphql } from "./api.js";
 import { h, until } from "./dom.js";
+import { leakBanner } from "./leaks.js";
 
 const USAGE = `query Usage($id: ID!, $since: DateTime!) {
   apiKey(id: $id) { id name start status expiresAt rolledAt
@@ -11,7 +12,7 @@ const USAGE = `query Usage($id: ID!, $since: DateTime!) {
 const REVOKED = `query Revoked($id: ID!, $since: DateTime!) {
   organization(id: $id) {
     revokedKeyUses(first: 20, since: $since) {
-      edges { node { keyId name start deletedAt lastSeenAt lastClientAddress count } }
+      edges { node { keyId name start deletedAt lastSeenAt lastClientAddress count leaks { url source reporter revoked foundAt } } }
     }
   }
 }`;
@@ -136,7 +137,9 @@ export async function revokedBanners(organizationId) {
   try {
     const { organization } = await graphql(REVOKED, { id: organizationId, since });
     const uses = organization?.revokedKeyUses.edges.map((e) => e.node) ?? [];
-    return uses.map((use) =>
+    return uses.flatMap((use) => [
+      // A key revoked because it leaked says where it was found, in red, above its uses.
+      ...use.leaks.slice(0, 1).map((leak) => leakBanner(leak, "SECRET", `“${use.name}” (${use.start}…)`)),
       h(
         "p",
         { class: "warning revoked-use", role: "alert", "data-key-id": use.keyId },
@@ -144,7 +147,7 @@ export async function revokedBanners(organizationId) {
         use.lastClientAddress ? ` from ${use.lastClientAddress}` : "",
         `. Whoever sends it is refused; find it and remove it. Last seen ${until(use.lastSeenAt)}.`,
       ),
-    );
+    ]);
   } catch {
     return []; // the banner is a hint: the keys page works without it
   }
