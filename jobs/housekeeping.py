@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from jobs.job_env import JobEnv
 from jobs.mail_delivery import deliver_mail
 from models.audit_log import audit_events_purge
+from models.expiry_notices import api_keys_notify_expiring
 from models.housekeeping import (
     api_keys_expire_rolled,
     api_keys_purge_expired,
@@ -57,8 +58,19 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
     }
 
 
+async def notify_expiring(env: JobEnv) -> dict[str, int]:
+    sent = await api_keys_notify_expiring(
+        now=env.now,
+        mail=env.settings.policies().teams.mail,
+        **_sized(env),
+        keep_going=env.keep_going,
+    )
+    return {"notices": sent}
+
+
 JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {
     "expire-rolled": expire_rolled,
     "purge-expired": purge_expired,
+    "notify-expiring": notify_expiring,
     "deliver-mail": deliver_mail,
 }

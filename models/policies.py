@@ -71,6 +71,10 @@ class MailPolicy:
         server, so they reach no access log or proxy."""
         return f"{self.public_url}/#{fragment}"
 
+    def page(self, path: str) -> str:
+        """A link to a dashboard page (`/orgs/<id>/keys/<keyId>`, `/account`); no token in it."""
+        return f"{self.public_url}{path}"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TeamPolicy:
