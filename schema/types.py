@@ -27,6 +27,7 @@ from models.entities import ApiKeyStatus, ApiKeyType, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
+from models.notification_settings import notification_settings_get
 from models.pagination import Page
 from schema import enums  # noqa: F401  (registers the domain's enums, described)
 from schema.audit import audit_events, key_usage, revoked_key_uses, security_events
@@ -41,6 +42,7 @@ from schema.connection import (
 )
 from schema.context import Info
 from schema.errors import BadUserInput
+from schema.notifications import NotificationSettings
 from schema.teams import (
     Invitation,
     Member,
@@ -309,6 +311,13 @@ class User:
             created_at=user.created_at,
             principal=principal,
         )
+
+    @strawberry.field(description="Which notices reach you by mail; null on anyone else's account.")
+    async def notification_settings(self) -> NotificationSettings | None:
+        if self.principal.user_id != uuid.UUID(self.id):
+            return None
+        choices = await notification_settings_get(user_id=self.principal.user_id)
+        return NotificationSettings.from_choices(choices)
 
     security_events = strawberry.field(
         resolver=security_events,

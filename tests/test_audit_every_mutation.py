@@ -42,6 +42,11 @@ RENAME_API_KEY = """
 mutation Rename($input: RenameApiKeyInput!) { renameApiKey(input: $input) { __typename } }
 """
 SESSIONS = "query { sessions { id current } }"
+UPDATE_NOTIFICATION_SETTINGS = """
+mutation Update($input: UpdateNotificationSettingsInput!) {
+  updateNotificationSettings(input: $input) { __typename }
+}
+"""
 NEW_PASSWORD = "a brand new passphrase"
 
 
@@ -169,6 +174,11 @@ async def _change_password(api: Api, account: Account) -> Act:
     return _do(CHANGE_PASSWORD, {"input": input}, account.session)(api)
 
 
+async def _update_notification_settings(api: Api, account: Account) -> Act:
+    input = {"expiryNotices": False}
+    return _do(UPDATE_NOTIFICATION_SETTINGS, {"input": input}, account.session)(api)
+
+
 async def _request_password_reset(api: Api, account: Account) -> Act:
     return _do(REQUEST_PASSWORD_RESET, {"input": {"email": account.email}}, None)(api)
 
@@ -205,6 +215,10 @@ MUTATIONS: dict[str, tuple[Setup, Trace]] = {
     "renameOrganization": (_rename_organization, Trace(audit=("organization.renamed",))),
     "deleteOrganization": (_delete_organization, Trace(audit=("organization.deleted",))),
     "changePassword": (_change_password, Trace(security=("user.password_changed",))),
+    "updateNotificationSettings": (
+        _update_notification_settings,
+        Trace(security=("user.notification_settings_changed",)),
+    ),
     "requestPasswordReset": (
         _request_password_reset,
         Trace(security=("user.password_reset_requested",)),

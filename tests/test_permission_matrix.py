@@ -288,6 +288,10 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN",
         ),
     ),
+    "updateNotificationSettings": (
+        "-",
+        ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"),
+    ),
     "requestPasswordReset": ("-", ("ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok")),
     "resetPassword": (
         "-",
@@ -311,6 +315,7 @@ SUCCESSES = {
     "OrganizationRenamed",
     "OrganizationDeleted",
     "PasswordResetRequested",
+    "NotificationSettingsUpdated",
     "Organization",
     "ApiKey",
     "User",
@@ -380,6 +385,9 @@ DOCUMENTS = {
     "changePassword": (
         'mutation Q { changePassword(input: {currentPassword: "not the password", '
         'newPassword: "not the password either"}) { __typename } }'
+    ),
+    "updateNotificationSettings": (
+        "mutation Q { updateNotificationSettings(input: {expiryNotices: false}) { __typename } }"
     ),
     "requestPasswordReset": (
         "mutation Q($email: String!) { requestPasswordReset(input: {email: $email}) "

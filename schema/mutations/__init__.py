@@ -24,6 +24,7 @@ from schema.mutations.roll_api_key import roll_api_key
 from schema.mutations.sign_in import sign_in
 from schema.mutations.sign_out import sign_out
 from schema.mutations.sign_up import sign_up
+from schema.mutations.update_notification_settings import update_notification_settings
 
 
 @strawberry.type(
@@ -116,4 +117,9 @@ class Mutation:
     )
     reset_password = strawberry.mutation(
         resolver=reset_password, description="Sets a new password with a reset link's token."
+    )
+    update_notification_settings = strawberry.mutation(
+        resolver=update_notification_settings,
+        description="Turn your own notice mails on or off. Needs a session (an API key gets "
+        "FORBIDDEN). InvalidInput: no setting given.",
     )
