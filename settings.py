@@ -124,6 +124,7 @@ class Settings:
     webhook_allow_http: bool = False
     webhook_allow_private_networks: bool = False
     webhook_retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -161,6 +162,8 @@ class Settings:
                 "WEBHOOK_RETRY_SCHEDULE must be 1 to 50 comma-separated delays in seconds, "
                 "each between 0 and 604800"
             )
+        if not 0.05 <= self.webhook_timeout_seconds <= 60:
+            raise SettingsError("WEBHOOK_TIMEOUT_SECONDS must lie between 0.05 and 60")
 
     def _check_mail(self) -> None:
         if self.smtp_url:
@@ -225,6 +228,7 @@ class Settings:
                 allow_http=self.webhook_allow_http,
                 allow_private_networks=self.webhook_allow_private_networks,
                 retry_schedule=self.webhook_retry_schedule,
+                timeout_seconds=self.webhook_timeout_seconds,
                 mail=MailPolicy(enabled=bool(self.smtp_url), public_url=self.public_url),
             ),
         )
@@ -262,6 +266,7 @@ class Settings:
             ("trusted_proxy_hops", int),
             ("audit_retention_days", int),
             ("usage_flush_seconds", float),
+            ("webhook_timeout_seconds", float),
             ("metrics_port", int),
             ("invitation_ttl_seconds", int),
         ):

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from jobs.job_env import JobEnv
 from jobs.mail_delivery import deliver_mail
+from jobs.webhook_delivery import deliver_webhooks
 from models.audit_log import audit_events_purge
 from models.housekeeping import (
     api_keys_expire_rolled,
@@ -61,4 +62,5 @@ JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {
     "expire-rolled": expire_rolled,
     "purge-expired": purge_expired,
     "deliver-mail": deliver_mail,
+    "deliver-webhooks": deliver_webhooks,
 }

@@ -94,6 +94,8 @@ class WebhookPolicy:
     allow_http: bool = False
     allow_private_networks: bool = False
     retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    # One attempt (connect, send, answer) may take this long before it counts as failed.
+    timeout_seconds: float = 15.0
     mail: MailPolicy = field(default_factory=MailPolicy)
 
 
