@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from jobs.job_env import JobEnv
 from jobs.mail_delivery import deliver_mail
+from jobs.webhook_delivery import deliver_webhooks
 from models.audit_log import audit_events_purge
 from models.expiry_notices import api_keys_notify_expiring
 from models.housekeeping import (
@@ -73,4 +74,5 @@ JOBS: dict[str, Callable[[JobEnv], Awaitable[dict[str, int]]]] = {
     "purge-expired": purge_expired,
     "notify-expiring": notify_expiring,
     "deliver-mail": deliver_mail,
+    "deliver-webhooks": deliver_webhooks,
 }

@@ -29,6 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from models.access import KeyPrincipal, Principal
 from models.audit_entities import AuditEvent
 from models.entities import ApiKey, User
+from models.events import events_from_audit
 from models.request_context import RequestContext
 from models.sql import is_sqlite, numbered
 
@@ -212,7 +213,10 @@ async def audit_append(organization_id: uuid.UUID, drafts: Sequence[EventDraft])
         events.append(event)
     await AuditEvent.bulk_create(events, using_db=db)
     await _advance_head(db, organization_id, sequence, previous)
-    return [event.id for event in events]
+    ids = [event.id for event in events]
+    # The changes an organization's webhooks hear of leave in this same transaction.
+    await events_from_audit(organization_id, drafts, ids)
+    return ids
 
 
 async def audit_record(

@@ -49,6 +49,7 @@ from schema.teams import (
     organization_invitations,
     organization_members,
 )
+from schema.webhooks import WebhookEndpoint, organization_webhook_endpoints
 
 # The listings' names, inside their cursors: a cursor of one is refused by the other.
 KEYS = "keys"
@@ -286,6 +287,11 @@ class Organization:
         resolver=organization_members,
         description="The organization's members, earliest to join first, a page at a time (a "
         "Relay connection). Needs LIST_MEMBERS (any member; never an API key).",
+    )
+    webhook_endpoints: list[WebhookEndpoint] = strawberry.field(
+        resolver=organization_webhook_endpoints,
+        description="The organization's webhook endpoints, oldest first. Needs MANAGE_WEBHOOKS "
+        "(OWNER and ADMIN; never an API key).",
     )
     invitations: list[Invitation] = strawberry.field(
         resolver=organization_invitations,
