@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models.entities import ApiKey, Membership, Role
-from models.events import event_emit
+from models.events import event_emit, key_data
 from models.housekeeping import BATCH_SIZE, KeepGoing
 from models.mail import MAIL_KIND, expiry_notice_mail
 from models.notice_entities import ExpiryNotice, NotificationSettings
@@ -162,13 +162,7 @@ async def _notify(
         type=EVENT_TYPE,
         data={
             "organizationId": str(key.organization_id),
-            "key": {
-                "id": str(key.id),
-                "name": key.name,
-                "type": key.type.value,
-                "start": key.start,
-                "expiresAt": key.expires_at.isoformat(),
-            },
+            "key": key_data(key),
             "threshold": threshold.name,
         },
         now=now,

@@ -4,6 +4,7 @@ fires once per key, mails go to the owners and admins who want them."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from models.entities import ApiKey, Membership, Organization, OutboxMessage, Rol
 from models.expiry_notices import api_keys_notify_expiring
 from models.notice_entities import ExpiryNotice, NotificationSettings
 from models.policies import MailPolicy
+from models.webhook_entities import WebhookDelivery, WebhookEndpoint
 from settings import Settings
 from tests.harness import Clock
 from tests.jobs_support import keys_make, organization_make, second_database
@@ -199,3 +201,35 @@ async def test_old_notice_rows_are_dropped(db: None, clock: Clock) -> None:
     await api_keys_notify_expiring(now=now + 32 * DAY, mail=MailPolicy())
     # then its row is gone
     assert await _notices() == []
+
+
+async def test_each_notice_is_one_webhook_event(db: None, clock: Clock) -> None:
+    # given an endpoint that receives api_key.expiring, and a key 3 days from its end
+    now = clock.now
+    organization = await _team(now)
+    await WebhookEndpoint.create(
+        organization_id=organization.id,
+        url="https://hooks.example/keyward",
+        events=["api_key.expiring"],
+        secret="whsec_" + "A" * 32,
+        created_at=now,
+    )
+    (key,) = await keys_make(organization, 1, created_at=now, expires_at=now + 3 * DAY)
+    # when the job runs, twice, then again past the 1d threshold
+    await api_keys_notify_expiring(now=now, mail=MAIL)
+    await api_keys_notify_expiring(now=now, mail=MAIL)
+    await api_keys_notify_expiring(now=now + 2.5 * DAY, mail=MAIL)
+    # then two events went out, 7d then 1d, naming the key but never its digest
+    deliveries = await WebhookDelivery.all().order_by("created_at")
+    assert [d.event_type for d in deliveries] == ["api_key.expiring", "api_key.expiring"]
+    bodies = [json.loads(d.body) for d in deliveries]
+    assert [body["data"]["threshold"] for body in bodies] == ["7d", "1d"]
+    assert bodies[0]["data"]["organizationId"] == str(organization.id)
+    assert bodies[0]["data"]["key"] == {
+        "id": str(key.id),
+        "name": "key",
+        "type": "SECRET",
+        "start": "sk_test",
+        "expiresAt": (now + 3 * DAY).isoformat().replace("+00:00", "Z"),
+    }
+    assert all(key.digest not in d.body for d in deliveries)
