@@ -93,7 +93,9 @@ export async function showWebhooks(main, organizationId, { notice = null } = {})
             "No endpoint yet. Add one to receive events, signed as the Standard Webhooks ",
             "specification says (see the README for verifying them).",
           ),
-    ].filter(Boolean),
+    ]
+      .flat()
+      .filter(Boolean),
   );
 }
 
@@ -155,7 +157,7 @@ function endpointCard(endpoint, page) {
         {
           type: "button",
           "data-focus": focus("rotate"),
-          "aria-label": `Rotate the secret of ${endpoint.url}`,
+          "aria-label": `Rotate secret of ${endpoint.url}`,
           onclick: () => rotateSecret(endpoint, page),
         },
         "Rotate secret",
