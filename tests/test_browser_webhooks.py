@@ -35,11 +35,12 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 self.rfile.read(length)
                 receiver.received.append(dict(self.headers))
-                status = receiver.answers.pop(0) if len(receiver.answers) > 1 else receiver.answers[0]
+                answers = receiver.answers
+                status = answers.pop(0) if len(answers) > 1 else answers[0]
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
