@@ -84,6 +84,16 @@ def _moment(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _moment_text(value: object) -> str | None:
+    """A moment an audit event's details hold as ISO text, written as events write moments."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _moment(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
 def event_body(type: str, data: dict[str, Any], now: datetime) -> str:
     """The JSON body every attempt of the event sends: `{"type", "timestamp", "data"}`."""
     body = json.dumps({"type": type, "timestamp": _moment(now), "data": data}, sort_keys=True)
@@ -220,14 +230,14 @@ def _audit_data(draft: Change, keys: dict[uuid.UUID, ApiKey]) -> dict[str, Any]:
             "name": target.name,
             "type": details.get("type"),
             "start": details.get("start"),
-            "expiresAt": details.get("expiresAt"),
+            "expiresAt": _moment_text(details.get("expiresAt")),
         }
     )
     data = {"key": shown}
     if draft.action == "api_key.rolled":
         data["oldKeyId"] = details.get("oldKeyId")
         data["newKeyId"] = details.get("newKeyId")
-        data["graceEndsAt"] = details.get("graceEndsAt")
+        data["graceEndsAt"] = _moment_text(details.get("graceEndsAt"))
     if draft.action == "api_key.updated" and isinstance(details.get("name"), dict):
         data["previousName"] = details["name"].get("from")
     return data
