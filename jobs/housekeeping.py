@@ -17,6 +17,7 @@ from models.housekeeping import (
     sign_in_attempts_purge,
 )
 from models.sign_up_limits import sign_ups_purge
+from models.webhook_delivery import webhook_deliveries_purge
 
 
 def _sized(env: JobEnv) -> dict[str, int]:
@@ -51,11 +52,15 @@ async def purge_expired(env: JobEnv) -> dict[str, int]:
         audit_events = await audit_events_purge(
             now=env.now, retention_days=env.settings.audit_retention_days
         )
+    webhook_deliveries = 0
+    if await env.keep_going():
+        webhook_deliveries = await webhook_deliveries_purge(now=env.now)
     return {
         "api_keys": api_keys,
         "sessions": sessions,
         "sign_in_attempts": sign_in_attempts,
         "audit_events": audit_events,
+        "webhook_deliveries": webhook_deliveries,
     }
 
 

@@ -15,13 +15,34 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from models.entities import ApiKey
+from models.event_ids import new_event_id
 from models.webhook_entities import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
-if TYPE_CHECKING:
-    from models.audit import EventDraft
+
+class _Target(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+
+
+class Change(Protocol):
+    """What `events_from_audit` reads of an audit event's draft (`models.audit.EventDraft`)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def target(self) -> _Target | None: ...
+    @property
+    def details(self) -> dict[str, Any] | None: ...
+    @property
+    def now(self) -> datetime: ...
+
 
 # Every event type an endpoint may subscribe to (or `*` for all of them).
 EVENT_TYPES = (
@@ -61,6 +82,16 @@ def _moment(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _moment_text(value: object) -> str | None:
+    """A moment an audit event's details hold as ISO text, written as events write moments."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _moment(datetime.fromisoformat(value))
+    except ValueError:
+        return None
 
 
 def event_body(type: str, data: dict[str, Any], now: datetime) -> str:
@@ -123,8 +154,6 @@ async def deliveries_create(
     event_id: str | None = None,
 ) -> list[WebhookDelivery]:
     """One PENDING delivery of the event per endpoint, due now, all under one event id."""
-    from models.audit import new_event_id  # models.audit calls in here: imported when used
-
     event_id = event_id or new_event_id(now)
     body = event_body(type, data, now)
     deliveries = [
@@ -147,7 +176,7 @@ async def deliveries_create(
 
 
 async def events_from_audit(
-    organization_id: uuid.UUID, drafts: Sequence[EventDraft], event_ids: Sequence[str]
+    organization_id: uuid.UUID, drafts: Sequence[Change], event_ids: Sequence[str]
 ) -> None:
     """Publish the audit events that are webhook events (in the audit event's transaction, under
     its id). One query when nobody listens; one more for the keys the events name."""
@@ -176,7 +205,7 @@ async def events_from_audit(
             )
 
 
-def _audit_data(draft: EventDraft, keys: dict[uuid.UUID, ApiKey]) -> dict[str, Any]:
+def _audit_data(draft: Change, keys: dict[uuid.UUID, ApiKey]) -> dict[str, Any]:
     details = draft.details or {}
     target = draft.target
     if target is None:
@@ -201,14 +230,14 @@ def _audit_data(draft: EventDraft, keys: dict[uuid.UUID, ApiKey]) -> dict[str, A
             "name": target.name,
             "type": details.get("type"),
             "start": details.get("start"),
-            "expiresAt": details.get("expiresAt"),
+            "expiresAt": _moment_text(details.get("expiresAt")),
         }
     )
     data = {"key": shown}
     if draft.action == "api_key.rolled":
         data["oldKeyId"] = details.get("oldKeyId")
         data["newKeyId"] = details.get("newKeyId")
-        data["graceEndsAt"] = details.get("graceEndsAt")
+        data["graceEndsAt"] = _moment_text(details.get("graceEndsAt"))
     if draft.action == "api_key.updated" and isinstance(details.get("name"), dict):
         data["previousName"] = details["name"].get("from")
     return data

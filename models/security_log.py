@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models.audit import Actor, ActorType, new_event_id
+from models.audit import Actor, ActorType
 from models.audit_entities import SecurityEvent
 from models.entities import User
 from models.errors import InvalidInput
+from models.event_ids import new_event_id
 from models.request_context import RequestContext
 
 MAX_PAGE_SIZE = 100

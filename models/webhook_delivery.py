@@ -222,3 +222,16 @@ async def _mail_owners(
             ),
         )
         await outbox_add(kind=MAIL_KIND, payload=mail.payload(), now=now)
+
+
+# Finished deliveries (SUCCEEDED or FAILED) are kept this long for the dashboard, then purged.
+DELIVERY_RETENTION = timedelta(days=30)
+
+
+async def webhook_deliveries_purge(*, now: datetime) -> int:
+    """Delete finished deliveries older than DELIVERY_RETENTION; how many. PENDING ones stay
+    whatever their age (a disabled endpoint's wait for it to be enabled again)."""
+    return await WebhookDelivery.filter(
+        status__in=[WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.FAILED],
+        created_at__lt=now - DELIVERY_RETENTION,
+    ).delete()

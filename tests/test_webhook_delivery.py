@@ -17,11 +17,13 @@ from tortoise.transactions import in_transaction
 
 from models.api_keys import api_key_create
 from models.entities import ApiKeyType, OutboxMessage
+from models.housekeeping import api_keys_expire_rolled
 from models.policies import KeyPolicy
+from models.webhook_delivery import webhook_deliveries_purge
 from models.webhook_entities import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from settings import Settings
 from tests.harness import FAST_PASSWORDS, Api, Clock, key_manager
-from tests.support import ROLL_API_KEY
+from tests.support import DELETE_API_KEY, ROLL_API_KEY
 from tests.team_support import SmtpServer, free_port
 from tests.webhook_support import (
     ROTATE_WEBHOOK_SECRET,
@@ -302,6 +304,58 @@ async def test_a_roll_names_both_keys_and_the_grace_end(
         assert payload["type"] == "api_key.rolled"
         assert data["oldKeyId"] == key["id"]
         assert data["newKeyId"] == rolled["rollApiKey"]["apiKey"]["id"]
-        assert data["graceEndsAt"]
+        assert data["graceEndsAt"] == rolled["rollApiKey"]["rolledApiKey"]["expiresAt"].replace(
+            "+00:00", "Z"
+        )
         assert data["key"]["id"] == key["id"]
         assert "digest" not in json.dumps(payload)
+
+
+async def test_a_deleted_key_and_an_expired_rolled_key_are_events(
+    api: Api, settings: Settings, clock: Clock, db: None
+) -> None:
+    async with receiver() as hooks:
+        # given an endpoint for deletions and expiries, a key to delete and one rolled with no
+        # grace
+        owner = await api.sign_up()
+        created = await endpoint_create(
+            api, owner, hooks.url, ["api_key.deleted", "api_key.expired"]
+        )
+        doomed, _ = await api.create_key(owner, name="doomed", expiresAt="2099-01-01T00:00:00Z")
+        rolled, _ = await api.create_key(owner, name="rolled")
+        input = {"id": rolled["id"], "gracePeriodSeconds": 0}
+        await api.query(ROLL_API_KEY, {"input": input}, token=owner.session)
+        # when one is deleted and the expire-rolled job marks the other
+        await api.query(DELETE_API_KEY, {"input": {"id": doomed["id"]}}, token=owner.session)
+        assert await api_keys_expire_rolled(now=clock()) == 1
+        await deliver(settings, clock())
+        # then both events arrived with the keys' data
+        payloads = sorted(hooks.verified(created["secret"]), key=lambda p: str(p["type"]))
+        assert [p["type"] for p in payloads] == ["api_key.deleted", "api_key.expired"]
+        deleted, expired = (p["data"]["key"] for p in payloads)
+        assert deleted == {
+            "id": doomed["id"],
+            "name": "doomed",
+            "type": "SECRET",
+            "start": doomed["start"],
+            "expiresAt": "2099-01-01T00:00:00Z",
+        }
+        assert (expired["id"], expired["name"]) == (rolled["id"], "rolled")
+        assert expired["expiresAt"] is not None
+
+
+async def test_finished_deliveries_are_purged_after_30_days(
+    api: Api, settings: Settings, clock: Clock, db: None
+) -> None:
+    async with receiver() as hooks:
+        owner = await api.sign_up()
+        await endpoint_create(api, owner, hooks.url)
+        await api.create_key(owner, name="delivered")
+        await deliver(settings, clock())
+        # (a pending one, never attempted here, waits whatever its age)
+        await endpoint_create(api, owner, "http://127.0.0.1:9/never", ["api_key.created"])
+        await WebhookEndpoint.filter(url=hooks.url).update(enabled=False)
+        await api.create_key(owner, name="waiting")
+        assert await webhook_deliveries_purge(now=clock() + timedelta(days=29)) == 0
+        assert await webhook_deliveries_purge(now=clock() + timedelta(days=31)) == 1
+        assert await WebhookDelivery.all().count() == 1
