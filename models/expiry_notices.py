@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -27,7 +28,7 @@ from models.events import event_emit, key_data
 from models.housekeeping import BATCH_SIZE, KeepGoing
 from models.mail import MAIL_KIND, expiry_notice_mail
 from models.notice_entities import ExpiryNotice, NotificationSettings
-from models.outbox import outbox_add
+from models.outbox import outbox_add_many
 from models.policies import MailPolicy
 from models.sql import as_uuid, is_sqlite, numbered
 
@@ -129,8 +130,13 @@ async def _notify_batch(
         keys = await ApiKey.filter(id__in=key_ids).select_related("organization").order_by("id")
         organizations = {key.organization_id for key in keys}
         recipients = await _recipients(organizations) if mail.enabled else {}
+        mails: list[dict[str, Any]] = []
         for key in keys:
-            await _notify(key, threshold, now, mail, recipients.get(key.organization_id, ()))
+            mails += await _notify(
+                key, threshold, now, mail, recipients.get(key.organization_id, ())
+            )
+        if mails:
+            await outbox_add_many(kind=MAIL_KIND, payloads=mails, now=now)
         return len(key_ids)
 
 
@@ -154,9 +160,10 @@ async def _recipients(organization_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[
 
 async def _notify(
     key: ApiKey, threshold: Threshold, now: datetime, mail: MailPolicy, to: Sequence[str]
-) -> None:
+) -> list[dict[str, Any]]:
+    """Emit the key's event; returns its mails' payloads, for the batch to queue at once."""
     if key.expires_at is None:  # never: the claim only takes keys with an expiry
-        return
+        return []
     await event_emit(
         organization_id=key.organization_id,
         type=EVENT_TYPE,
@@ -168,8 +175,8 @@ async def _notify(
         now=now,
     )
     link = mail.page(f"/orgs/{key.organization_id}/keys/{key.id}")
-    for address in to:
-        message = expiry_notice_mail(
+    return [
+        expiry_notice_mail(
             to=address,
             organization_name=key.organization.name,
             key_name=key.name,
@@ -178,5 +185,6 @@ async def _notify(
             expires_at=key.expires_at,
             link=link,
             settings_link=mail.page("/account"),
-        )
-        await outbox_add(kind=MAIL_KIND, payload=message.payload(), now=now)
+        ).payload()
+        for address in to
+    ]
