@@ -18,6 +18,7 @@ from models.policies import (
     DEFAULT_INVITATION_TTL_SECONDS,
     DEFAULT_PUBLIC_URL,
     DEFAULT_SESSION_TTL_SECONDS,
+    DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     MAX_GRACE_SECONDS,
     AccountPolicy,
     KeyPolicy,
@@ -25,6 +26,7 @@ from models.policies import (
     Policies,
     SignInLimits,
     TeamPolicy,
+    WebhookPolicy,
 )
 
 _TRUE = ("1", "true", "yes", "on")
@@ -126,6 +128,11 @@ class Settings:
     github_secret_scanning_keys_url: str = GITHUB_SECRET_SCANNING_KEYS_URL
     github_secret_scanning_keys_file: str = ""
     leak_reports_per_hour: int = 60
+    # Webhooks: http:// URLs, private/loopback addresses, and the retry delays in seconds.
+    webhook_allow_http: bool = False
+    webhook_allow_private_networks: bool = False
+    webhook_retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -158,6 +165,15 @@ class Settings:
         if self.log_format not in ("text", "json"):
             raise SettingsError("LOG_FORMAT must be text or json")
         self._check_mail()
+        if not 1 <= len(self.webhook_retry_schedule) <= 50 or not all(
+            0 <= delay <= 7 * _DAY for delay in self.webhook_retry_schedule
+        ):
+            raise SettingsError(
+                "WEBHOOK_RETRY_SCHEDULE must be 1 to 50 comma-separated delays in seconds, "
+                "each between 0 and 604800"
+            )
+        if not 0.05 <= self.webhook_timeout_seconds <= 60:
+            raise SettingsError("WEBHOOK_TIMEOUT_SECONDS must lie between 0.05 and 60")
 
     def _check_mail(self) -> None:
         if self.smtp_url:
@@ -218,6 +234,13 @@ class Settings:
                 invitation_ttl_seconds=self.invitation_ttl_seconds,
                 mail=MailPolicy(enabled=bool(self.smtp_url), public_url=self.public_url),
             ),
+            webhooks=WebhookPolicy(
+                allow_http=self.webhook_allow_http,
+                allow_private_networks=self.webhook_allow_private_networks,
+                retry_schedule=self.webhook_retry_schedule,
+                timeout_seconds=self.webhook_timeout_seconds,
+                mail=MailPolicy(enabled=bool(self.smtp_url), public_url=self.public_url),
+            ),
         )
 
     @property
@@ -254,6 +277,7 @@ class Settings:
             ("trusted_proxy_hops", int),
             ("audit_retention_days", int),
             ("usage_flush_seconds", float),
+            ("webhook_timeout_seconds", float),
             ("metrics_port", int),
             ("invitation_ttl_seconds", int),
         ):
@@ -284,4 +308,19 @@ class Settings:
             if flag not in _TRUE + _FALSE:
                 raise SettingsError("GRAPHQL_INTROSPECTION must be true or false")
             values["graphql_introspection"] = flag in _TRUE
+        for name in ("webhook_allow_http", "webhook_allow_private_networks"):
+            if name.upper() in env:
+                flag = env[name.upper()].strip().lower()
+                if flag not in _TRUE + _FALSE:
+                    raise SettingsError(f"{name.upper()} must be true or false")
+                values[name] = flag in _TRUE
+        if "WEBHOOK_RETRY_SCHEDULE" in env:
+            try:
+                values["webhook_retry_schedule"] = tuple(
+                    int(part) for part in env["WEBHOOK_RETRY_SCHEDULE"].split(",")
+                )
+            except ValueError:
+                raise SettingsError(
+                    "WEBHOOK_RETRY_SCHEDULE must be comma-separated whole numbers of seconds"
+                ) from None
         return cls(**values)  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ from models.errors import Forbidden
 from models.key_verification import Verification, VerificationCode, api_key_verify
 from models.pagination import Page, PageRequest, Position, paginate
 from models.restrictions import parse_address
+from models.webhook_entities import WebhookDelivery, WebhookEndpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ class Permission(StrEnum):
     MANAGE_ORGANIZATION = "MANAGE_ORGANIZATION"
     # Read and export the audit log.
     VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
+    # Register, change and delete webhook endpoints; read and retry their deliveries.
+    MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
 
 
 _READ = frozenset({Permission.READ_ORGANIZATION, Permission.LIST_KEYS})
@@ -120,7 +123,12 @@ _KEYS = _READ | {Permission.MANAGE_KEYS}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: _KEYS
-    | {Permission.LIST_MEMBERS, Permission.MANAGE_MEMBERS, Permission.VIEW_AUDIT_LOG},
+    | {
+        Permission.LIST_MEMBERS,
+        Permission.MANAGE_MEMBERS,
+        Permission.VIEW_AUDIT_LOG,
+        Permission.MANAGE_WEBHOOKS,
+    },
     Role.MEMBER: _READ | {Permission.LIST_MEMBERS},
 }
 KEY_PERMISSIONS: dict[ApiKeyType, frozenset[Permission]] = {
@@ -330,3 +338,35 @@ async def invitation_access(
         return None
     access = await organization_access(principal, invitation.organization_id, permission)
     return None if access is None else (access, invitation)
+
+
+async def webhook_endpoint_access(
+    principal: Principal, endpoint_id: uuid.UUID, permission: Permission
+) -> tuple[OrganizationAccess, WebhookEndpoint] | None:
+    """A webhook endpoint and its organization's access, if `principal` may see it: the lookup
+    is scoped to the principal's organizations, so another organization's endpoint is not
+    found. Webhooks are for people: an API key has no rights on them."""
+    if isinstance(principal, KeyPrincipal):
+        raise _refusal(principal, permission)
+    endpoint = await WebhookEndpoint.filter(
+        id=endpoint_id, organization__memberships__user_id=principal.user_id
+    ).first()
+    if endpoint is None:
+        return None
+    access = await organization_access(principal, endpoint.organization_id, permission)
+    return None if access is None else (access, endpoint)
+
+
+async def webhook_delivery_access(
+    principal: Principal, delivery_id: uuid.UUID, permission: Permission
+) -> tuple[OrganizationAccess, WebhookDelivery] | None:
+    """A webhook delivery and its organization's access, scoped like its endpoint."""
+    if isinstance(principal, KeyPrincipal):
+        raise _refusal(principal, permission)
+    delivery = await WebhookDelivery.filter(
+        id=delivery_id, endpoint__organization__memberships__user_id=principal.user_id
+    ).first()
+    if delivery is None:
+        return None
+    access = await organization_access(principal, delivery.organization_id, permission)
+    return None if access is None else (access, delivery)

@@ -360,7 +360,11 @@ async def api_key_delete(
             action="api_key.deleted",
             actor=actor,
             target=key_target(key.id, key.name),
-            details={"start": key.start, "type": key.type.value},
+            details={
+                "start": key.start,
+                "type": key.type.value,
+                "expiresAt": None if key.expires_at is None else key.expires_at.isoformat(),
+            },
             context=context,
             now=now,
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,13 +28,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from models.access import KeyPrincipal, Principal
 from models.audit_entities import AuditEvent
 from models.entities import ApiKey, User
+from models.event_ids import new_event_id
+from models.events import events_from_audit
 from models.request_context import RequestContext
 from models.sql import is_sqlite, numbered
 
 GENESIS_HASH = "0" * 64
 # Advisory locks of the two-integer form live apart from the one-integer ones (the migrator's).
 _LOCK_NAMESPACE = 0x6B657977  # "keyw"
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class ActorType(StrEnum):
@@ -92,23 +92,6 @@ async def actor_of(principal: Principal) -> Actor:
 def key_target(key_id: uuid.UUID, name: str) -> Target:
     """A key as an event's target: its name; its `start` goes in the event's details."""
     return Target("api_key", str(key_id), name)
-
-
-_last_id = 0
-_MONOTONIC_MS = 1_000
-
-
-def new_event_id(now: datetime) -> str:
-    """26 Crockford base32 characters: 48 bits of milliseconds, then 80 random bits; sorts by
-    time. Monotonic within this process: an id made in the same millisecond as the last (or with
-    a clock that stepped back by up to a second) is the last one plus one, so one process's
-    events sort in order."""
-    global _last_id
-    value = (int(now.timestamp() * 1000) << 80) | secrets.randbits(80)
-    if 0 <= (_last_id >> 80) - (value >> 80) <= _MONOTONIC_MS:
-        value = _last_id + 1
-    _last_id = value
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
 def moment_text(moment: datetime) -> str:
@@ -215,7 +198,10 @@ async def audit_append(organization_id: uuid.UUID, drafts: Sequence[EventDraft])
         events.append(event)
     await AuditEvent.bulk_create(events, using_db=db)
     await _advance_head(db, organization_id, sequence, previous)
-    return [event.id for event in events]
+    ids = [event.id for event in events]
+    # The changes an organization's webhooks hear of leave in this same transaction.
+    await events_from_audit(organization_id, drafts, ids)
+    return ids
 
 
 async def audit_record(

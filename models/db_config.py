@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-MODEL_MODULES = ["models.entities", "models.audit_entities"]
+MODEL_MODULES = [
+    "models.entities",
+    "models.audit_entities",
+    "models.notice_entities",
+    "models.webhook_entities",
+]
 MIGRATIONS_MODULE = "models.migrations"
 
 # A connection waits this long for SQLite's write lock before giving up: concurrent writers

@@ -94,3 +94,36 @@ def leaked_keys_mail(
             f"See the organization's keys here:\n{link}\n"
         ),
     )
+
+
+def expiry_notice_mail(
+    *,
+    to: str,
+    organization_name: str,
+    key_name: str,
+    key_start: str,
+    rolled: bool,
+    expires_at: datetime,
+    link: str,
+    settings_link: str,
+) -> Mail:
+    """An `api_key.expiring` notice: which key (name and `start`, never the token), when it
+    stops working, and where to see it."""
+    key_name, organization_name = _one_line(key_name), _one_line(organization_name)
+    when = f"{expires_at:%Y-%m-%d %H:%M} UTC"
+    advice = (
+        "It was rolled: its replacement already works. Move whatever still sends this key to the "
+        "replacement before then."
+        if rolled
+        else "Roll it (or create a new key) before then, and move whatever sends it to the new key."
+    )
+    return Mail(
+        to=to,
+        subject=f"API key {key_name} of {organization_name} stops working on {when}",
+        body=(
+            f'The API key "{key_name}" ({key_start}…) of {organization_name} on keyward stops '
+            f"working at {when}.\n\n{advice}\n\nSee the key here:\n{link}\n\n"
+            f"You get this mail as an owner or admin of {organization_name}. To stop expiry "
+            f"notices by mail, turn them off on your account page:\n{settings_link}\n"
+        ),
+    )

@@ -39,6 +39,15 @@ async def outbox_add(*, kind: str, payload: dict[str, Any], now: datetime) -> Ou
     )
 
 
+async def outbox_add_many(*, kind: str, payloads: list[dict[str, Any]], now: datetime) -> None:
+    """Queue several messages in one statement (a job's batch), due at once; inside the
+    transaction of their cause, like `outbox_add`."""
+    await OutboxMessage.bulk_create(
+        OutboxMessage(kind=kind, payload=payload, attempts=0, created_at=now, next_attempt_at=now)
+        for payload in payloads
+    )
+
+
 async def outbox_claim(*, kind: str, now: datetime, limit: int) -> list[Claimed]:
     """Up to `limit` due messages of `kind`, oldest first, each claimed by this caller alone:
     a message another worker claimed in between is skipped."""

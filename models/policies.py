@@ -71,6 +71,10 @@ class MailPolicy:
         server, so they reach no access log or proxy."""
         return f"{self.public_url}/#{fragment}"
 
+    def page(self, path: str) -> str:
+        """A link to a dashboard page (`/orgs/<id>/keys/<keyId>`, `/account`); no token in it."""
+        return f"{self.public_url}{path}"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TeamPolicy:
@@ -82,8 +86,26 @@ class TeamPolicy:
     mail: MailPolicy = field(default_factory=MailPolicy)
 
 
+# Seconds after each failed webhook attempt before the next (the Standard Webhooks schedule):
+# the first attempt is immediate, the tenth and last 24 h after the ninth.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WebhookPolicy:
+    """Where webhooks may go (the SSRF guard) and when failed attempts are retried."""
+
+    allow_http: bool = False
+    allow_private_networks: bool = False
+    retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    # One attempt (connect, send, answer) may take this long before it counts as failed.
+    timeout_seconds: float = 15.0
+    mail: MailPolicy = field(default_factory=MailPolicy)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Policies:
     keys: KeyPolicy = field(default_factory=KeyPolicy)
     accounts: AccountPolicy = field(default_factory=AccountPolicy)
     teams: TeamPolicy = field(default_factory=TeamPolicy)
+    webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)

@@ -1,7 +1,7 @@
 """A user's own security log: account-level events (sign-up, sign-in, failed sign-in, sign-out,
-ended sessions, password change and reset), as GitHub keeps one per account. Same shape as the
-audit log (actor, client address, user agent, request id), without a hash chain: it belongs to
-one person, who reads it to spot a sign-in that was not theirs.
+ended sessions, password change and reset, notification settings), as GitHub keeps one per
+account. Same shape as the audit log (actor, client address, user agent, request id), without a
+hash chain: it belongs to one person, who reads it to spot a sign-in that was not theirs.
 
 A failed sign-in for an email nobody has is not recorded: it belongs to nobody.
 """
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models.audit import Actor, ActorType, new_event_id
+from models.audit import Actor, ActorType
 from models.audit_entities import SecurityEvent
 from models.entities import User
 from models.errors import InvalidInput
+from models.event_ids import new_event_id
 from models.request_context import RequestContext
 
 MAX_PAGE_SIZE = 100
@@ -31,6 +32,7 @@ class SecurityAction:
     PASSWORD_CHANGED = "user.password_changed"
     PASSWORD_RESET = "user.password_reset"
     PASSWORD_RESET_REQUESTED = "user.password_reset_requested"
+    NOTIFICATION_SETTINGS_CHANGED = "user.notification_settings_changed"
 
 
 async def security_record(

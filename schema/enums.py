@@ -101,6 +101,8 @@ described(
         Permission.MANAGE_ORGANIZATION: "Rename or delete the organization, set its leak policy.",
         Permission.VIEW_AUDIT_LOG: "Read and export the organization's audit log "
         "(`auditEvents`, `GET /v1/organizations/{id}/audit-events`).",
+        Permission.MANAGE_WEBHOOKS: "Register, change and delete webhook endpoints, rotate "
+        "their secrets, send test events, and read and retry their deliveries.",
     },
 )
 described(

@@ -27,6 +27,7 @@ from models.entities import ApiKeyStatus, ApiKeyType, LeakPolicy, Role
 from models.errors import InvalidInput
 from models.key_listing import ApiKeyRow
 from models.key_verification import Verification, VerificationCode
+from models.notification_settings import notification_settings_get
 from models.pagination import Page
 from models.restrictions import DenialReason, RestrictionMode
 from schema import enums  # noqa: F401  (registers the domain's enums, described)
@@ -43,12 +44,14 @@ from schema.connection import (
 from schema.context import Info
 from schema.errors import BadUserInput
 from schema.leaks import KeyLeak
+from schema.notifications import NotificationSettings
 from schema.teams import (
     Invitation,
     Member,
     organization_invitations,
     organization_members,
 )
+from schema.webhooks import WebhookEndpoint, organization_webhook_endpoints
 
 ALLOWED_CIDRS_INPUT = (
     "IPv4 and IPv6 networks the key may be used from (`203.0.113.0/24`, `2001:db8::/32`; a bare "
@@ -359,6 +362,11 @@ class Organization:
         description="The organization's members, earliest to join first, a page at a time (a "
         "Relay connection). Needs LIST_MEMBERS (any member; never an API key).",
     )
+    webhook_endpoints: list[WebhookEndpoint] = strawberry.field(
+        resolver=organization_webhook_endpoints,
+        description="The organization's webhook endpoints, oldest first. Needs MANAGE_WEBHOOKS "
+        "(OWNER and ADMIN; never an API key).",
+    )
     invitations: list[Invitation] = strawberry.field(
         resolver=organization_invitations,
         description="The organization's invitations with `status` (pending by default; null "
@@ -383,6 +391,13 @@ class User:
             created_at=user.created_at,
             principal=principal,
         )
+
+    @strawberry.field(description="Which notices reach you by mail; null on anyone else's account.")
+    async def notification_settings(self) -> NotificationSettings | None:
+        if self.principal.user_id != uuid.UUID(self.id):
+            return None
+        choices = await notification_settings_get(user_id=self.principal.user_id)
+        return NotificationSettings.from_choices(choices)
 
     security_events = strawberry.field(
         resolver=security_events,

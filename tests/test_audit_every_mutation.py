@@ -46,6 +46,11 @@ UPDATE_API_KEY = """
 mutation Update($input: UpdateApiKeyInput!) { updateApiKey(input: $input) { __typename } }
 """
 SESSIONS = "query { sessions { id current } }"
+UPDATE_NOTIFICATION_SETTINGS = """
+mutation Update($input: UpdateNotificationSettingsInput!) {
+  updateNotificationSettings(input: $input) { __typename }
+}
+"""
 NEW_PASSWORD = "a brand new passphrase"
 
 
@@ -183,6 +188,11 @@ async def _change_password(api: Api, account: Account) -> Act:
     return _do(CHANGE_PASSWORD, {"input": input}, account.session)(api)
 
 
+async def _update_notification_settings(api: Api, account: Account) -> Act:
+    input = {"expiryNotices": False}
+    return _do(UPDATE_NOTIFICATION_SETTINGS, {"input": input}, account.session)(api)
+
+
 async def _request_password_reset(api: Api, account: Account) -> Act:
     return _do(REQUEST_PASSWORD_RESET, {"input": {"email": account.email}}, None)(api)
 
@@ -192,6 +202,55 @@ async def _reset_password(api: Api, account: Account) -> Act:
     token = await reset_token(account.email)
     input = {"token": token, "newPassword": NEW_PASSWORD}
     return _do(RESET_PASSWORD, {"input": input}, None)(api)
+
+
+CREATE_WEBHOOK_ENDPOINT = """
+mutation Create($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) {
+    __typename ... on WebhookEndpointCreated { endpoint { id } }
+  }
+}
+"""
+WEBHOOK_URL = "https://93.184.215.14/hooks"
+
+
+async def _endpoint(api: Api, account: Account) -> str:
+    input = {"organizationId": account.organization_id, "url": WEBHOOK_URL, "events": ["*"]}
+    data = await api.query(CREATE_WEBHOOK_ENDPOINT, {"input": input}, token=account.session)
+    return str(data["createWebhookEndpoint"]["endpoint"]["id"])
+
+
+async def _create_webhook_endpoint(api: Api, account: Account) -> Act:
+    input = {"organizationId": account.organization_id, "url": WEBHOOK_URL, "events": ["*"]}
+    return _do(CREATE_WEBHOOK_ENDPOINT, {"input": input}, account.session)(api)
+
+
+def _on_endpoint(mutation: str, **extra: object) -> Setup:
+    document = (
+        f"mutation M($input: {mutation[0].upper()}{mutation[1:]}Input!) "
+        f"{{ {mutation}(input: $input) {{ __typename }} }}"
+    )
+
+    async def setup(api: Api, account: Account) -> Act:
+        input = {"id": await _endpoint(api, account), **extra}
+        return _do(document, {"input": input}, account.session)(api)
+
+    return setup
+
+
+async def _retry_webhook_delivery(api: Api, account: Account) -> Act:
+    sent = await api.query(
+        "mutation T($id: ID!) { sendTestWebhook(input: {id: $id}) "
+        "{ ... on TestWebhookSent { delivery { id } } } }",
+        {"id": await _endpoint(api, account)},
+        token=account.session,
+    )
+    input = {"id": sent["sendTestWebhook"]["delivery"]["id"]}
+    document = (
+        "mutation R($input: RetryWebhookDeliveryInput!) "
+        "{ retryWebhookDelivery(input: $input) { __typename } }"
+    )
+    return _do(document, {"input": input}, account.session)(api)
 
 
 MUTATIONS: dict[str, tuple[Setup, Trace]] = {
@@ -221,11 +280,39 @@ MUTATIONS: dict[str, tuple[Setup, Trace]] = {
     "updateLeakPolicy": (_update_leak_policy, Trace(audit=("organization.updated",))),
     "deleteOrganization": (_delete_organization, Trace(audit=("organization.deleted",))),
     "changePassword": (_change_password, Trace(security=("user.password_changed",))),
+    "updateNotificationSettings": (
+        _update_notification_settings,
+        Trace(security=("user.notification_settings_changed",)),
+    ),
     "requestPasswordReset": (
         _request_password_reset,
         Trace(security=("user.password_reset_requested",)),
     ),
     "resetPassword": (_reset_password, Trace(security=("user.password_reset",))),
+    "createWebhookEndpoint": (
+        _create_webhook_endpoint,
+        Trace(audit=("webhook_endpoint.created",)),
+    ),
+    "updateWebhookEndpoint": (
+        _on_endpoint("updateWebhookEndpoint", enabled=False),
+        Trace(audit=("webhook_endpoint.updated",)),
+    ),
+    "deleteWebhookEndpoint": (
+        _on_endpoint("deleteWebhookEndpoint"),
+        Trace(audit=("webhook_endpoint.deleted",)),
+    ),
+    "rotateWebhookSecret": (
+        _on_endpoint("rotateWebhookSecret"),
+        Trace(audit=("webhook_endpoint.secret_rotated",)),
+    ),
+    "sendTestWebhook": (
+        _on_endpoint("sendTestWebhook"),
+        Trace(audit=("webhook_endpoint.tested",)),
+    ),
+    "retryWebhookDelivery": (
+        _retry_webhook_delivery,
+        Trace(audit=("webhook_delivery.retried",)),
+    ),
 }
 
 

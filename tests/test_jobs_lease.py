@@ -162,6 +162,12 @@ async def test_a_stopping_runner_finishes_its_batch_and_starts_no_run(
     run = await runner.run("purge-expired")
     # then
     assert run is not None and run.stopped_early
-    assert run.counts == {"api_keys": 10, "sessions": 0, "sign_in_attempts": 0, "audit_events": 0}
+    assert run.counts == {
+        "api_keys": 10,
+        "sessions": 0,
+        "sign_in_attempts": 0,
+        "audit_events": 0,
+        "webhook_deliveries": 0,
+    }
     assert await ApiKey.all().count() == 2
     assert await runner.run("purge-expired") is None

@@ -21,7 +21,7 @@ from graphql import GraphQLObjectType
 from models import tokens
 from models.entities import ApiKey, Invitation, Membership, Organization, Role, Session, User
 from schema import build_schema
-from tests.harness import CREATE_API_KEY, Account, Api
+from tests.harness import CREATE_API_KEY, Account, Api, Clock
 from tests.support import ROLL_API_KEY, add_member
 
 OWN, FOREIGN, RANDOM, MALFORMED, OMITTED = "own", "foreign", "random", "malformed", "omitted"
@@ -339,6 +339,77 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
         ),
     ),
+    # -- webhooks (OWNER and ADMIN; never an API key) --
+    "Organization.webhookEndpoints": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN null null null",
+            "ok null null null",
+            "ok null null null",
+            *(["FORBIDDEN null null null"] * 4),
+        ),
+    ),
+    "createWebhookEndpoint": (
+        "organization",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            "ok OrganizationNotFound OrganizationNotFound OrganizationNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound"] * 4),
+        ),
+    ),
+    "updateWebhookEndpoint": (
+        "webhook endpoint",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN WebhookEndpointNotFound"] * 4),
+        ),
+    ),
+    "deleteWebhookEndpoint": (
+        "webhook endpoint",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN WebhookEndpointNotFound"] * 4),
+        ),
+    ),
+    "rotateWebhookSecret": (
+        "webhook endpoint",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN WebhookEndpointNotFound"] * 4),
+        ),
+    ),
+    "sendTestWebhook": (
+        "webhook endpoint",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            "ok WebhookEndpointNotFound WebhookEndpointNotFound WebhookEndpointNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN WebhookEndpointNotFound"] * 4),
+        ),
+    ),
+    "retryWebhookDelivery": (
+        "webhook delivery",
+        (
+            "UNAUTHENTICATED",
+            "FORBIDDEN WebhookDeliveryNotFound WebhookDeliveryNotFound WebhookDeliveryNotFound",
+            "ok WebhookDeliveryNotFound WebhookDeliveryNotFound WebhookDeliveryNotFound",
+            "ok WebhookDeliveryNotFound WebhookDeliveryNotFound WebhookDeliveryNotFound",
+            *(["FORBIDDEN FORBIDDEN FORBIDDEN WebhookDeliveryNotFound"] * 4),
+        ),
+    ),
     # -- account (a wrong current password: the matrix must not change anyone's password) --
     "changePassword": (
         "-",
@@ -350,6 +421,10 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN",
             "FORBIDDEN",
         ),
+    ),
+    "updateNotificationSettings": (
+        "-",
+        ("UNAUTHENTICATED", "ok", "ok", "ok", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"),
     ),
     "requestPasswordReset": ("-", ("ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok")),
     "resetPassword": (
@@ -376,6 +451,13 @@ SUCCESSES = {
     "LeakPolicyUpdated",
     "OrganizationDeleted",
     "PasswordResetRequested",
+    "NotificationSettingsUpdated",
+    "WebhookEndpointCreated",
+    "WebhookEndpointUpdated",
+    "WebhookEndpointDeleted",
+    "WebhookSecretRotated",
+    "TestWebhookSent",
+    "WebhookDeliveryRetried",
     "Organization",
     "ApiKey",
     "User",
@@ -434,6 +516,27 @@ DOCUMENTS = {
     "Organization.auditEvents": (
         "query Q($id: ID) { organization(id: $id) { __typename auditEvents { edges { cursor } } } }"
     ),
+    "Organization.webhookEndpoints": (
+        "query Q($id: ID) { organization(id: $id) { __typename webhookEndpoints { id } } }"
+    ),
+    "createWebhookEndpoint": (
+        "mutation Q($id: ID!) { createWebhookEndpoint(input: {organizationId: $id, "
+        'url: "https://93.184.215.14/hooks", events: ["*"]}) { __typename } }'
+    ),
+    "updateWebhookEndpoint": (
+        "mutation Q($id: ID!) { updateWebhookEndpoint(input: {id: $id, enabled: true}) "
+        "{ __typename } }"
+    ),
+    "deleteWebhookEndpoint": (
+        "mutation Q($id: ID!) { deleteWebhookEndpoint(input: {id: $id}) { __typename } }"
+    ),
+    "rotateWebhookSecret": (
+        "mutation Q($id: ID!) { rotateWebhookSecret(input: {id: $id}) { __typename } }"
+    ),
+    "sendTestWebhook": "mutation Q($id: ID!) { sendTestWebhook(input: {id: $id}) { __typename } }",
+    "retryWebhookDelivery": (
+        "mutation Q($id: ID!) { retryWebhookDelivery(input: {id: $id}) { __typename } }"
+    ),
     "inviteMember": (
         'mutation Q($id: ID!) { inviteMember(input: {organizationId: $id, email: "n@example.com"})'
         " { __typename } }"
@@ -470,6 +573,9 @@ DOCUMENTS = {
     "changePassword": (
         'mutation Q { changePassword(input: {currentPassword: "not the password", '
         'newPassword: "not the password either"}) { __typename } }'
+    ),
+    "updateNotificationSettings": (
+        "mutation Q { updateNotificationSettings(input: {expiryNotices: false}) { __typename } }"
     ),
     "requestPasswordReset": (
         "mutation Q($email: String!) { requestPasswordReset(input: {email: $email}) "
@@ -542,6 +648,8 @@ class Tenant:
     stranger_key_id: str  # a key other tenants' principals aim at
     stranger_session_id: str  # a session of the owner that others aim at
     stranger_invitation_id: str  # a pending invitation others aim at
+    webhook_endpoint_id: str  # an endpoint (and a delivery to it) everyone aims at
+    webhook_delivery_id: str
 
 
 async def tenant(api: Api) -> Tenant:
@@ -558,6 +666,13 @@ async def tenant(api: Api) -> Tenant:
     await api.sign_in(owner.email)
     data = await api.query("query { sessions { id } }", token=owner.session)
     invited = await _invite(api, owner)
+    endpoint_id = await _webhook_endpoint(api, owner)
+    tested = await api.query(
+        "mutation Q($id: ID!) { sendTestWebhook(input: {id: $id}) "
+        "{ ... on TestWebhookSent { delivery { id } } } }",
+        {"id": endpoint_id},
+        token=owner.session,
+    )
     return Tenant(
         owner=owner,
         admin=admin,
@@ -568,7 +683,21 @@ async def tenant(api: Api) -> Tenant:
         stranger_key_id=stranger_key["id"],
         stranger_session_id=data["sessions"][0]["id"],
         stranger_invitation_id=invited,
+        webhook_endpoint_id=endpoint_id,
+        webhook_delivery_id=tested["sendTestWebhook"]["delivery"]["id"],
     )
+
+
+async def _webhook_endpoint(api: Api, owner: Account) -> str:
+    """A fresh webhook endpoint of `owner`'s organization; its id."""
+    data = await api.query(
+        "mutation Q($id: ID!) { createWebhookEndpoint(input: {organizationId: $id, "
+        'url: "https://93.184.215.14/hooks", events: ["api_key.created"]}) '
+        "{ ... on WebhookEndpointCreated { endpoint { id } } } }",
+        {"id": owner.organization_id},
+        token=owner.session,
+    )
+    return str(data["createWebhookEndpoint"]["endpoint"]["id"])
 
 
 async def _invite(api: Api, owner: Account) -> str:
@@ -613,7 +742,7 @@ def outcome(field: str, status: int, body: dict[str, Any]) -> str:
     return "ok" if typename in SUCCESSES else str(typename)
 
 
-async def test_the_permission_matrix(api: Api, db: None) -> None:
+async def test_the_permission_matrix(api: Api, db: None, clock: Clock) -> None:
     # given two organizations with a principal of every kind
     tenants = [await tenant(api), await tenant(api)]
     cells = 0
@@ -626,7 +755,9 @@ async def test_the_permission_matrix(api: Api, db: None) -> None:
             for field in MATRIX:
                 for variant in variants(field):
                     token = await _credential(api, principal, home)
-                    variables = await _variables(api, field, variant, token, home, away, principal)
+                    variables = await _variables(
+                        api, field, variant, token, home, away, principal, clock
+                    )
                     status, body = await api.raw(DOCUMENTS[field], variables, token=token)
                     # then
                     got = outcome(field, status, body)
@@ -664,6 +795,7 @@ async def _variables(
     home: Tenant,
     away: Tenant,
     principal: str,
+    clock: Clock,
 ) -> dict[str, Any]:
     if field == "acceptInvitation":
         return {"token": tokens.generate(tokens.TokenKind.INVITATION)}
@@ -705,6 +837,12 @@ async def _variables(
         return {"id": (home if variant == OWN else away).owner.organization_id}
     if target == "token":
         return {"id": (home if variant == OWN else away).secret_token}
+    if target == "webhook delivery":
+        return {"id": (home if variant == OWN else away).webhook_delivery_id}
+    if target == "webhook endpoint":
+        if variant == OWN and field == "deleteWebhookEndpoint" and principal in ("ADMIN", "OWNER"):
+            return {"id": await _webhook_endpoint(api, home.owner)}  # at most 10 per organization
+        return {"id": (home if variant == OWN else away).webhook_endpoint_id}
     if target == "api key":
         if variant == FOREIGN:
             return {"id": away.stranger_key_id}
@@ -718,6 +856,8 @@ async def _variables(
     for candidate in (home.member, home.admin):
         if token and await _is(api, token, candidate):
             account = candidate
+    # the newest session (the owner signs in for every cell, and `sessions` lists 100)
+    clock.advance(microseconds=1)
     fresh = await api.sign_in(account.email)
     # By its digest: `sessions` lists the newest 100, and every session here has the same
     # created_at (the clock stands still), so the fresh one need not be among them.
@@ -753,13 +893,16 @@ ORGANIZATION_FIELD = {
     "invitations": "invitations { id }",
     "auditEvents": "auditEvents { edges { cursor } }",
     "revokedKeyUses": "revokedKeyUses { edges { node { keyId leaks { url } } } }",
+    "webhookEndpoints": "webhookEndpoints { id }",
 }
 # The team's fields are for people: no API key reads them (see the teams' roles table).
-PEOPLE_ONLY_FIELDS = frozenset({"members", "invitations"})
+PEOPLE_ONLY_FIELDS = frozenset({"members", "invitations", "webhookEndpoints"})
 PEOPLE = frozenset({"MEMBER", "ADMIN", "OWNER"})
 # VIEW_AUDIT_LOG: not a MEMBER, and not a rolled key (it may only read).
 AUDIT_FIELDS = frozenset({"auditEvents"})
 AUDIT_READERS = frozenset({"ADMIN", "OWNER", "secret key", "key created by a key"})
+# Fields for those who manage the organization (OWNER and ADMIN) alone.
+MANAGERS_ONLY_FIELDS = frozenset({"webhookEndpoints"})
 
 
 def organization_fields() -> list[str]:
@@ -788,6 +931,7 @@ async def test_organization_fields_by_principal(api: Api, db: None) -> None:
                 (principal != "public key" or name in PUBLIC_ORGANIZATION_FIELDS)
                 and (principal in PEOPLE or name not in PEOPLE_ONLY_FIELDS)
                 and (principal in AUDIT_READERS or name not in AUDIT_FIELDS)
+                and (principal in ("ADMIN", "OWNER") or name not in MANAGERS_ONLY_FIELDS)
             )
             if got != ("ok" if allowed else "FORBIDDEN"):
                 wrong.append((principal, name, got))

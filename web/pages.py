@@ -73,6 +73,7 @@ DASHBOARD_PATHS = (
     "/orgs/{organization}/members",
     "/orgs/{organization}/settings",
     "/orgs/{organization}/activity",
+    "/orgs/{organization}/webhooks",
     "/account",
 )
 

@@ -9,8 +9,10 @@ from schema.mutations.change_member_role import change_member_role
 from schema.mutations.change_password import change_password
 from schema.mutations.create_api_key import create_api_key
 from schema.mutations.create_organization import create_organization
+from schema.mutations.create_webhook_endpoint import create_webhook_endpoint
 from schema.mutations.delete_api_key import delete_api_key
 from schema.mutations.delete_organization import delete_organization
+from schema.mutations.delete_webhook_endpoint import delete_webhook_endpoint
 from schema.mutations.end_session import end_session
 from schema.mutations.invite_member import invite_member
 from schema.mutations.leave_organization import leave_organization
@@ -19,13 +21,18 @@ from schema.mutations.rename_api_key import rename_api_key
 from schema.mutations.rename_organization import rename_organization
 from schema.mutations.request_password_reset import request_password_reset
 from schema.mutations.reset_password import reset_password
+from schema.mutations.retry_webhook_delivery import retry_webhook_delivery
 from schema.mutations.revoke_invitation import revoke_invitation
 from schema.mutations.roll_api_key import roll_api_key
+from schema.mutations.rotate_webhook_secret import rotate_webhook_secret
+from schema.mutations.send_test_webhook import send_test_webhook
 from schema.mutations.sign_in import sign_in
 from schema.mutations.sign_out import sign_out
 from schema.mutations.sign_up import sign_up
 from schema.mutations.update_api_key import update_api_key
 from schema.mutations.update_leak_policy import update_leak_policy
+from schema.mutations.update_notification_settings import update_notification_settings
+from schema.mutations.update_webhook_endpoint import update_webhook_endpoint
 
 
 @strawberry.type(
@@ -120,6 +127,40 @@ class Mutation:
         resolver=delete_organization,
         description="Deletes an organization with its keys, members and invitations.",
     )
+    # -- webhooks (see README "Webhooks"; MANAGE_WEBHOOKS: OWNER and ADMIN) --
+    create_webhook_endpoint = strawberry.mutation(
+        resolver=create_webhook_endpoint,
+        description="Register a URL for the organization's events; its signing secret is in "
+        "this response only. Needs MANAGE_WEBHOOKS. InvalidInput: a bad or refused URL (the "
+        "SSRF guard) or unknown events; TooManyWebhookEndpoints: 10 already; "
+        "OrganizationNotFound: no such organization visible to the caller.",
+    )
+    update_webhook_endpoint = strawberry.mutation(
+        resolver=update_webhook_endpoint,
+        description="Change an endpoint's URL, events or enabled flag. Needs MANAGE_WEBHOOKS. "
+        "InvalidInput: a bad or refused URL, unknown events; WebhookEndpointNotFound.",
+    )
+    delete_webhook_endpoint = strawberry.mutation(
+        resolver=delete_webhook_endpoint,
+        description="Delete an endpoint and its deliveries. Needs MANAGE_WEBHOOKS. "
+        "WebhookEndpointNotFound: no such endpoint visible to the caller.",
+    )
+    rotate_webhook_secret = strawberry.mutation(
+        resolver=rotate_webhook_secret,
+        description="Give an endpoint a new signing secret (in this response only); the old "
+        "one keeps signing beside it for 24 hours. Needs MANAGE_WEBHOOKS. "
+        "WebhookEndpointNotFound.",
+    )
+    send_test_webhook = strawberry.mutation(
+        resolver=send_test_webhook,
+        description="Queue a `webhook.test` event to one endpoint. Needs MANAGE_WEBHOOKS. "
+        "WebhookEndpointNotFound.",
+    )
+    retry_webhook_delivery = strawberry.mutation(
+        resolver=retry_webhook_delivery,
+        description="Make a delivery due now for one more attempt. Needs MANAGE_WEBHOOKS. "
+        "WebhookDeliveryNotFound: no such delivery visible to the caller.",
+    )
     # -- account --
     change_password = strawberry.mutation(
         resolver=change_password, description="Changes your password; ends your other sessions."
@@ -129,4 +170,9 @@ class Mutation:
     )
     reset_password = strawberry.mutation(
         resolver=reset_password, description="Sets a new password with a reset link's token."
+    )
+    update_notification_settings = strawberry.mutation(
+        resolver=update_notification_settings,
+        description="Turn your own notice mails on or off. Needs a session (an API key gets "
+        "FORBIDDEN). InvalidInput: no setting given.",
     )

@@ -1,8 +1,9 @@
-// The account pages: change your password (Account); and, before signing in, "Forgot
-// password?" (a reset link by mail) and the page a reset link opens.
+// The account pages: change your password and your notice mails (Account); and, before signing
+// in, "Forgot password?" (a reset link by mail) and the page a reset link opens.
 
 import { expect, graphql } from "./api.js";
 import { field, formError, h, onSubmit } from "./dom.js";
+import { NOTIFICATION_SETTINGS, UPDATE_NOTIFICATION_SETTINGS } from "./notice_api.js";
 import { CHANGE_PASSWORD, REQUEST_PASSWORD_RESET, RESET_PASSWORD } from "./team_api.js";
 
 const password = (autocomplete) =>
@@ -57,6 +58,67 @@ export function showAccount(main, user) {
     ),
     done,
     h("section", { class: "card" }, h("h2", {}, "Password"), form),
+    notifications(),
+  );
+}
+
+/** The expiry-notice toggle: saved as soon as it changes, the outcome said in words. */
+function notifications() {
+  const status = h("p", { class: "hint", role: "status" });
+  const toggle = h("input", {
+    type: "checkbox",
+    name: "expiryNotices",
+    disabled: true,
+    onchange: async () => {
+      const wanted = toggle.checked;
+      toggle.disabled = true;
+      status.textContent = "Saving…";
+      try {
+        const input = { expiryNotices: wanted };
+        const result = (await graphql(UPDATE_NOTIFICATION_SETTINGS, { input }))
+          .updateNotificationSettings;
+        const { notificationSettings } = expect(result, "NotificationSettingsUpdated");
+        toggle.checked = notificationSettings.expiryNotices;
+        status.textContent = toggle.checked
+          ? "Saved: expiry notices will reach you by mail."
+          : "Saved: no expiry notices by mail.";
+      } catch (error) {
+        toggle.checked = !wanted;
+        status.textContent = error.message;
+      } finally {
+        toggle.disabled = false;
+      }
+    },
+  });
+  graphql(NOTIFICATION_SETTINGS)
+    .then(({ me }) => {
+      toggle.checked = me.notificationSettings.expiryNotices;
+      toggle.disabled = false;
+    })
+    .catch((error) => {
+      status.textContent = error.message;
+    });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "notifications-heading" },
+    h("h2", { id: "notifications-heading" }, "Notifications"),
+    h(
+      "label",
+      { class: "choice" },
+      toggle,
+      h(
+        "span",
+        {},
+        h("strong", {}, "Mail me before a key expires"),
+        h(
+          "span",
+          { class: "hint" },
+          "For the organizations you own or administer: 30 days, 7 days and 1 day before a " +
+            "key stops working, and 1 hour before a rolled key's grace period ends.",
+        ),
+      ),
+    ),
+    status,
   );
 }
 

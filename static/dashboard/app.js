@@ -9,6 +9,7 @@ import {
   SIGN_IN,
   SIGN_OUT,
   SIGN_UP,
+  can,
   expect,
   graphql,
   onSessionEnded,
@@ -33,10 +34,12 @@ import {
   onRoute,
   redraw,
   settingsPath,
+  webhooksPath,
 } from "./router.js";
 import { showGeneral } from "./settings.js";
 import { showSecurityLog } from "./security.js";
 import { showActivity } from "./activity.js";
+import { MANAGE_WEBHOOKS, showWebhooks } from "./webhooks.js";
 
 const root = document.getElementById("app");
 
@@ -297,13 +300,17 @@ function organizationLabel(organization) {
   return `${organization.name} (created ${created}${id})`;
 }
 
-// The organization's pages in the left navigation (Account sits in the account menu).
+// The organization's pages in the left navigation (Account sits in the account menu); a page
+// with a permission is listed only for those the API says hold it.
 const PAGES = [
   ["keys", "API keys", keysPath],
   ["members", "Members", membersPath],
   ["settings", "General", settingsPath],
   ["activity", "Activity", activityPath],
+  ["webhooks", "Webhooks", webhooksPath, MANAGE_WEBHOOKS],
 ];
+const pagesFor = (organization) =>
+  PAGES.filter(([, , , permission]) => !permission || can(organization, permission));
 
 function render(current, route) {
   if (current) session.chooseOrganization(current.id);
@@ -373,7 +380,7 @@ function render(current, route) {
         "nav",
         { class: "sidebar", "aria-label": "Organization settings" },
         h("p", { class: "section" }, current ? current.name : "No organization"),
-        ...(current ? PAGES : []).map(([page, label, path]) =>
+        ...(current ? pagesFor(current) : []).map(([page, label, path]) =>
           linkTo(
             h,
             path(current.id),
@@ -410,6 +417,7 @@ function render(current, route) {
     });
   }
   if (route.page === "activity") return showActivity(main, current.id);
+  if (route.page === "webhooks") return showWebhooks(main, current.id);
   if (route.keyId) return showKey(main, current.id, route.keyId);
   return showKeys(main, current.id, route.params);
 }

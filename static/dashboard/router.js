@@ -1,14 +1,15 @@
 // Deep links: the address names the organization and the page, so a reload keeps them and the
 // back button works. /orgs/<id>/keys is an organization's keys (with ?search=&type=&status=),
 // /orgs/<id>/keys/<keyId> one key, /orgs/<id>/members its members, /orgs/<id>/settings its
-// General settings, /account the signed-in person's own. The server answers each of these paths
+// General settings, /orgs/<id>/webhooks its webhook endpoints, /account the signed-in person's
+// own. The server answers each of these paths
 // with the dashboard (web/pages.py).
 
 const listeners = new Set();
 
 /**
  * { page, organizationId, keyId, params } of the current address: `page` is "keys" (also for
- * an address that names no page), "members", "settings", "activity" or "account"; nulls where it names none.
+ * an address that names no page), "members", "settings", "activity", "webhooks" or "account"; nulls where it names none.
  */
 export function currentRoute() {
   const params = new URLSearchParams(location.search);
@@ -16,7 +17,7 @@ export function currentRoute() {
     return { page: "account", organizationId: null, keyId: null, params };
   }
   const match = location.pathname.match(
-    /^\/orgs\/([^/]+)\/(?:keys(?:\/([^/]+))?|(members|settings|activity))\/?$/,
+    /^\/orgs\/([^/]+)\/(?:keys(?:\/([^/]+))?|(members|settings|activity|webhooks))\/?$/,
   );
   return {
     page: match?.[3] ?? "keys",
@@ -32,6 +33,7 @@ export const keysPath = (organizationId) => organizationPath(organizationId, "ke
 export const membersPath = (organizationId) => organizationPath(organizationId, "members");
 export const settingsPath = (organizationId) => organizationPath(organizationId, "settings");
 export const activityPath = (organizationId) => organizationPath(organizationId, "activity");
+export const webhooksPath = (organizationId) => organizationPath(organizationId, "webhooks");
 export const ACCOUNT_PATH = "/account";
 export const keyPath = (organizationId, keyId) =>
   `${keysPath(organizationId)}/${encodeURIComponent(keyId)}`;

@@ -20,6 +20,7 @@ const WORDS = {
   "user.password_changed": "Password changed",
   "user.password_reset": "Password reset",
   "user.password_reset_requested": "Password reset link requested",
+  "user.notification_settings_changed": "Notification settings changed",
 };
 
 /** Append the security log to the Account page in `main`. */
