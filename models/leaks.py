@@ -233,33 +233,3 @@ async def _mail_admins(
             to=email, organization_name=organization.name, leaks=leaks, link=link
         )
         await outbox_add(kind=MAIL_KIND, payload=message.payload(), now=now)
-
-
-@dataclass(frozen=True, slots=True)
-class Leak:
-    """Where a key was found, for its page or its tombstone's row."""
-
-    key_id: uuid.UUID
-    url: str | None
-    source: str
-    reporter: str
-    revoked: bool
-    found_at: datetime
-
-
-async def leaks_of_keys(
-    *, organization_id: uuid.UUID, key_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Leak]]:
-    """The leaks recorded against each of `key_ids` (keys or tombstones of the organization the
-    caller may list the keys of), newest first; one query."""
-    found: dict[uuid.UUID, list[Leak]] = {key_id: [] for key_id in key_ids}
-    if not key_ids:
-        return found
-    rows = await KeyLeak.filter(organization_id=organization_id, key_id__in=list(key_ids)).order_by(
-        "-found_at", "-id"
-    )
-    for row in rows:
-        found[row.key_id].append(
-            Leak(row.key_id, row.url, row.source, row.reporter, row.revoked, row.found_at)
-        )
-    return found

@@ -11,7 +11,7 @@ import strawberry
 
 from models.audit import ActorType
 from models.entities import LeakPolicy
-from models.leaks import Leak, leaks_of_keys
+from models.leak_records import Leak, leaks_of_keys
 from schema.enums import described
 
 described(
