@@ -68,7 +68,11 @@ class _Walk:
         if definition is not None and not set(MULTIPLIERS) & set(given):
             if any(name in definition.args for name in MULTIPLIERS):
                 # A connection asked for neither end gives its default page.
-                defaults = [definition.args[name].default_value for name in MULTIPLIERS]
+                defaults = [
+                    definition.args[name].default_value
+                    for name in MULTIPLIERS
+                    if name in definition.args
+                ]
                 sized = [d for d in defaults if isinstance(d, int) and d > 0]
                 return sized[0] if sized else DEFAULT_PAGE_SIZE
         for name in MULTIPLIERS:
