@@ -130,6 +130,8 @@ async def webhook_attempt(
         return Outcome(None, f"timed out after {policy.timeout_seconds:g} s")
     except aiohttp.ClientError as error:
         return Outcome(None, f"{type(error).__name__}: {error}")
+    except Exception as error:  # one endpoint's surprise must not stop the others' deliveries
+        return Outcome(None, f"failed: {type(error).__name__}")
     if 200 <= status < 300:
         return Outcome(status, None)
     if 300 <= status < 400:

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from models.api_keys import api_key_create
 from models.entities import ApiKeyType, OutboxMessage
+from models.events import event_body
 from models.housekeeping import api_keys_expire_rolled
 from models.policies import KeyPolicy
 from models.webhook_delivery import webhook_deliveries_purge
@@ -359,3 +360,16 @@ async def test_finished_deliveries_are_purged_after_30_days(
         assert await webhook_deliveries_purge(now=clock() + timedelta(days=29)) == 0
         assert await webhook_deliveries_purge(now=clock() + timedelta(days=31)) == 1
         assert await WebhookDelivery.all().count() == 1
+
+
+def test_a_body_stays_under_20_kb() -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    small = json.loads(event_body("api_key.created", {"organizationId": "o", "k": "v"}, now))
+    assert small == {
+        "type": "api_key.created",
+        "timestamp": "2030-01-01T00:00:00Z",
+        "data": {"organizationId": "o", "k": "v"},
+    }
+    huge = event_body("api_key.created", {"organizationId": "o", "k": "v" * 30_000}, now)
+    assert len(huge.encode()) < 20_000
+    assert json.loads(huge)["data"] == {"organizationId": "o", "truncated": True}
