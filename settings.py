@@ -166,14 +166,15 @@ class Settings:
             raise SettingsError("LOG_FORMAT must be text or json")
         self._check_mail()
         if not 1 <= len(self.webhook_retry_schedule) <= 50 or not all(
-            0 <= delay <= 7 * _DAY for delay in self.webhook_retry_schedule
+            1 <= delay <= 7 * _DAY for delay in self.webhook_retry_schedule
         ):
             raise SettingsError(
                 "WEBHOOK_RETRY_SCHEDULE must be 1 to 50 comma-separated delays in seconds, "
-                "each between 0 and 604800"
+                "each between 1 and 604800"
             )
-        if not 0.05 <= self.webhook_timeout_seconds <= 60:
-            raise SettingsError("WEBHOOK_TIMEOUT_SECONDS must lie between 0.05 and 60")
+        # (at most 15: one endpoint's deliveries in a batch must end inside their claim)
+        if not 0.05 <= self.webhook_timeout_seconds <= 15:
+            raise SettingsError("WEBHOOK_TIMEOUT_SECONDS must lie between 0.05 and 15")
 
     def _check_mail(self) -> None:
         if self.smtp_url:

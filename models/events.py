@@ -124,10 +124,10 @@ async def event_emit(
     type: str,
     data: dict[str, Any],
     now: datetime,
-    event_id: str | None = None,
 ) -> None:
     """Publish the event `type` (`api_key.expiring`, …) with `data` (a small JSON object: never a
-    token, never a digest) to the organization's subscribers, inside the caller's transaction."""
+    token, never a digest; `key_data` shows a key) to the organization's subscribers, inside the
+    caller's transaction: one PENDING delivery per enabled endpoint subscribed to `type` or `*`."""
     endpoints = await WebhookEndpoint.filter(organization_id=organization_id, enabled=True).values(
         "id", "events"
     )
@@ -140,7 +140,6 @@ async def event_emit(
         type=type,
         data={"organizationId": str(organization_id), **data},
         now=now,
-        event_id=event_id,
     )
 
 

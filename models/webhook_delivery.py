@@ -33,6 +33,9 @@ from models.webhook_entities import WebhookDelivery, WebhookDeliveryStatus, Webh
 # A claimed delivery is left alone this long: longer than an attempt may take (its timeout is
 # 15 s), so no second worker sends it while the first still waits for an answer.
 CLAIM_SECONDS = 60
+# Deliveries to one endpoint claimed in one batch: they are sent one after another, so this
+# many timeouts (3 x 15 s) must end well inside CLAIM_SECONDS.
+MAX_PER_ENDPOINT_PER_BATCH = 3
 DISABLE_AFTER = timedelta(days=5)
 MAX_ERROR_LENGTH = 300
 # Statuses whose Retry-After header is honoured.
@@ -96,7 +99,14 @@ async def webhook_deliveries_claim(*, now: datetime, limit: int) -> list[Claimed
         return []
     until = now + timedelta(seconds=CLAIM_SECONDS)
     won = []
+    per_endpoint: dict[uuid.UUID, int] = {}
     for row in due:
+        # One endpoint's deliveries go one after another: more than a few in one batch could
+        # outlast the claim while they wait their turn (the rest are claimed by the next batch).
+        taken = per_endpoint.get(row["endpoint_id"], 0)
+        if taken >= MAX_PER_ENDPOINT_PER_BATCH:
+            continue
+        per_endpoint[row["endpoint_id"]] = taken + 1
         claimed = await WebhookDelivery.filter(
             id=row["id"],
             status=WebhookDeliveryStatus.PENDING,

@@ -90,8 +90,8 @@ async def webhook_url_check(url: str, policy: WebhookPolicy) -> str:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         addresses = await host_addresses(host, port)
-    except OSError:
-        raise InvalidInput("url", f"The host {host} does not resolve.") from None
+    except (OSError, ValueError):  # ValueError: UnicodeError of a label IDNA refuses, a NUL
+        raise InvalidInput("url", f"The host {host[:100]} does not resolve.") from None
     for address in addresses:
         refusal = address_refusal(address, policy)
         if refusal is not None:

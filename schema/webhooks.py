@@ -30,10 +30,11 @@ strawberry.enum(
     WebhookDeliveryStatus, description="Where one event's delivery to one endpoint stands."
 )
 _STATUS = {
-    WebhookDeliveryStatus.PENDING: "Not delivered yet: an attempt is due at `nextAttemptAt`.",
+    WebhookDeliveryStatus.PENDING: "Not delivered yet: an attempt is due at `nextAttemptAt` "
+    "(it waits while the endpoint is disabled).",
     WebhookDeliveryStatus.SUCCEEDED: "The endpoint answered 2xx.",
-    WebhookDeliveryStatus.FAILED: "Given up: every retry failed, the endpoint answered 410 "
-    "Gone, or it was disabled. retryWebhookDelivery tries once more.",
+    WebhookDeliveryStatus.FAILED: "Given up: every retry failed, or this attempt disabled the "
+    "endpoint (410 Gone, or five days of failures). retryWebhookDelivery tries once more.",
 }
 for _value in WebhookDeliveryStatus.__strawberry_definition__.values:  # type: ignore[attr-defined]
     _value.description = _STATUS[WebhookDeliveryStatus[_value.name]]

@@ -75,3 +75,26 @@ def test_the_server_refuses_to_start_with_one_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "EXPIRED_KEY_RETENTION_SECONDS" in lines[0], done.stderr
     assert not (tmp_path / "k.sqlite3").exists()
+
+
+def test_webhook_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "WEBHOOK_ALLOW_HTTP": "true",
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "yes",
+            "WEBHOOK_RETRY_SCHEDULE": "1, 60,3600",
+            "WEBHOOK_TIMEOUT_SECONDS": "2.5",
+        }
+    )
+    policy = settings.policies().webhooks
+    assert (policy.allow_http, policy.allow_private_networks) == (True, True)
+    assert policy.retry_schedule == (1, 60, 3600)
+    assert policy.timeout_seconds == 2.5
+    for name, value in (
+        ("WEBHOOK_ALLOW_HTTP", "maybe"),
+        ("WEBHOOK_RETRY_SCHEDULE", "5,soon"),
+        ("WEBHOOK_RETRY_SCHEDULE", "0"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "60"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})

@@ -7,16 +7,19 @@ starts at the real time because the verifier checks the timestamp against its ow
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tortoise.transactions import in_transaction
 
 from models.api_keys import api_key_create
 from models.entities import ApiKeyType, OutboxMessage
+from models.events import event_body, event_emit
 from models.housekeeping import api_keys_expire_rolled
 from models.policies import KeyPolicy
 from models.webhook_delivery import webhook_deliveries_purge
@@ -359,3 +362,51 @@ async def test_finished_deliveries_are_purged_after_30_days(
         assert await webhook_deliveries_purge(now=clock() + timedelta(days=29)) == 0
         assert await webhook_deliveries_purge(now=clock() + timedelta(days=31)) == 1
         assert await WebhookDelivery.all().count() == 1
+
+
+def test_a_body_stays_under_20_kb() -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    small = json.loads(event_body("api_key.created", {"organizationId": "o", "k": "v"}, now))
+    assert small == {
+        "type": "api_key.created",
+        "timestamp": "2030-01-01T00:00:00Z",
+        "data": {"organizationId": "o", "k": "v"},
+    }
+    huge = event_body("api_key.created", {"organizationId": "o", "k": "v" * 30_000}, now)
+    assert len(huge.encode()) < 20_000
+    assert json.loads(huge)["data"] == {"organizationId": "o", "truncated": True}
+
+
+async def test_event_emit_queues_one_delivery_per_subscribed_endpoint(
+    api: Api, settings: Settings, clock: Clock, db: None
+) -> None:
+    async with receiver() as hooks:
+        # given endpoints for expiring keys, for everything, and for created keys only
+        owner = await api.sign_up()
+        expiring = await endpoint_create(api, owner, hooks.url, ["api_key.expiring"])
+        await endpoint_create(api, owner, hooks.url, ["*"])
+        await endpoint_create(api, owner, hooks.url, ["api_key.created"])
+        organization_id = uuid.UUID(owner.organization_id)
+        # when another part of keyward emits an event inside its transaction
+        async with in_transaction():
+            await event_emit(
+                organization_id=organization_id,
+                type="api_key.expiring",
+                data={"key": {"id": "k"}, "threshold": "7d"},
+                now=clock(),
+            )
+        await deliver(settings, clock())
+        # then the two subscribers got it, under one webhook-id
+        assert len(hooks.received) == 2
+        assert len({r.headers["webhook-id"] for r in hooks.received}) == 1
+        verifier = Webhook(expiring["secret"])
+        payloads = []
+        for received in hooks.received:
+            with contextlib.suppress(WebhookVerificationError):  # the other endpoint's secret
+                payloads.append(verifier.verify(received.body, received.headers))
+        [payload] = payloads
+        assert payload["data"] == {
+            "organizationId": owner.organization_id,
+            "key": {"id": "k"},
+            "threshold": "7d",
+        }

@@ -63,6 +63,10 @@ async def test_an_internal_address_is_refused_at_creation(api: Api, url: str) ->
         "not a url",
         "https:///nohost",
         "https://" + "a" * 2_000 + ".example/",
+        "https://" + "a" * 64 + ".example/",
+        "https://a\u0000b.example/",
+        "https://[::1/",
+        "https://example.invalid/",
     ],
 )
 async def test_a_bad_url_is_refused_at_creation(api: Api, url: str) -> None:
