@@ -339,29 +339,6 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
             "FORBIDDEN FORBIDDEN FORBIDDEN OrganizationNotFound",
         ),
     ),
-    # -- the audit log (VIEW_AUDIT_LOG) and deleted keys still in use (LIST_KEYS) --
-    "Organization.auditEvents": (
-        "organization",
-        (
-            "UNAUTHENTICATED",
-            "FORBIDDEN null null null",
-            "ok null null null",
-            "ok null null null",
-            "FORBIDDEN null null null",
-            "ok null null null",
-            "FORBIDDEN null null null",
-            "ok null null null",
-        ),
-    ),
-    "Organization.revokedKeyUses": (
-        "organization",
-        (
-            "UNAUTHENTICATED",
-            *(["ok null null null"] * 3),
-            "FORBIDDEN null null null",
-            *(["ok null null null"] * 3),
-        ),
-    ),
     # -- webhooks (OWNER and ADMIN; never an API key) --
     "Organization.webhookEndpoints": (
         "organization",
@@ -917,8 +894,6 @@ ORGANIZATION_FIELD = {
     "auditEvents": "auditEvents { edges { cursor } }",
     "revokedKeyUses": "revokedKeyUses { edges { node { keyId leaks { url } } } }",
     "webhookEndpoints": "webhookEndpoints { id }",
-    "auditEvents": "auditEvents { edges { cursor } }",
-    "revokedKeyUses": "revokedKeyUses { edges { cursor } }",
 }
 # The team's fields are for people: no API key reads them (see the teams' roles table).
 PEOPLE_ONLY_FIELDS = frozenset({"members", "invitations", "webhookEndpoints"})
