@@ -70,14 +70,16 @@ async def test_jobs_run_prints_what_it_did(tmp_path: Path) -> None:
     assert expired.stdout.startswith("expire-rolled: 1 expired in "), expired.stdout
     assert purged.returncode == 0, purged.stderr
     assert purged.stdout.startswith(
-        "purge-expired: 2 api keys, 1 sessions, 0 sign in attempts, 0 audit events in "
+        "purge-expired: 2 api keys, 1 sessions, 0 sign in attempts, 0 audit events, "
+        "0 webhook deliveries in "
     ), purged.stdout
     assert again.stdout.startswith(
-        "purge-expired: 0 api keys, 0 sessions, 0 sign in attempts, 0 audit events in "
+        "purge-expired: 0 api keys, 0 sessions, 0 sign in attempts, 0 audit events, "
+        "0 webhook deliveries in "
     ), again.stdout
     assert (
-        "job=purge-expired api_keys=2 sessions=1 sign_in_attempts=0 audit_events=0 duration_ms="
-        in purged.stderr
+        "job=purge-expired api_keys=2 sessions=1 sign_in_attempts=0 audit_events=0 "
+        "webhook_deliveries=0 duration_ms=" in purged.stderr
     )
     database = await database_open(url)
     try:
