@@ -79,8 +79,7 @@ async def test_jobs_run_prints_what_it_did(tmp_path: Path) -> None:
     ), again.stdout
     assert (
         "job=purge-expired api_keys=2 sessions=1 sign_in_attempts=0 audit_events=0 "
-        "webhook_deliveries=0 duration_ms="
-        in purged.stderr
+        "webhook_deliveries=0 duration_ms=" in purged.stderr
     )
     database = await database_open(url)
     try:

@@ -22,7 +22,11 @@ from models.entities import ApiKeyType, OutboxMessage
 from models.events import event_body, event_emit
 from models.housekeeping import api_keys_expire_rolled
 from models.policies import KeyPolicy
-from models.webhook_delivery import webhook_deliveries_purge
+from models.webhook_delivery import (
+    CLAIM_SECONDS,
+    webhook_deliveries_claim,
+    webhook_deliveries_purge,
+)
 from models.webhook_entities import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from settings import Settings
 from tests.harness import FAST_PASSWORDS, Api, Clock, key_manager
@@ -410,3 +414,22 @@ async def test_event_emit_queues_one_delivery_per_subscribed_endpoint(
             "key": {"id": "k"},
             "threshold": "7d",
         }
+
+
+async def test_a_worker_killed_mid_attempt_leaves_the_delivery_to_be_retried(
+    api: Api, settings: Settings, clock: Clock, db: None
+) -> None:
+    async with receiver() as hooks:
+        owner = await api.sign_up()
+        created = await endpoint_create(api, owner, hooks.url)
+        await api.create_key(owner)
+        # given a worker that claimed the delivery and died before recording anything
+        [claimed] = await webhook_deliveries_claim(now=clock(), limit=10)
+        # when other workers run while the claim holds, and after it lapses
+        during = await deliver(settings, clock.advance(seconds=CLAIM_SECONDS - 1))
+        after = await deliver(settings, clock.advance(seconds=1))
+        # then nobody sent it meanwhile, and it went out once the claim lapsed
+        assert during["delivered"] == 0 and after["delivered"] == 1
+        [payload] = hooks.verified(created["secret"])
+        assert hooks.received[0].headers["webhook-id"] == claimed.event_id
+        assert payload["type"] == "api_key.created"
