@@ -298,3 +298,46 @@ async def test_the_middlewares_send_the_client_address_and_origin(
         {"key": token, "clientIp": "127.0.0.1", "origin": "https://a.example"},
         {"key": token, "clientIp": "203.0.113.7"},
     ]
+
+
+async def test_a_restricted_key_from_elsewhere_is_403_with_its_reason(
+    api: Api, keyward: AsyncKeywardClient, aiohttp_client: Any
+) -> None:
+    # given a public key for one web app, behind the aiohttp middleware
+    account = await api.sign_up()
+    _, token = await api.create_key(account, type="PUBLIC", allowedOrigins=["https://app.example"])
+    protected = await aiohttp_client(aiohttp_app(keyward))
+    # when it is sent from the app's pages (Origin, or only a Referer) and from another site
+    from_app = await protected.get(
+        "/hello", headers={"X-Api-Key": token, "Origin": "https://app.example"}
+    )
+    by_referer = await protected.get(
+        "/hello", headers={"X-Api-Key": token, "Referer": "https://app.example/pricing?plan=2"}
+    )
+    elsewhere = await protected.get(
+        "/hello", headers={"X-Api-Key": token, "Origin": "https://copycat.example"}
+    )
+    # then
+    assert (from_app.status, by_referer.status) == (200, 200)
+    assert elsewhere.status == 403
+    problem = await elsewhere.json(content_type="application/problem+json")
+    assert problem["code"] == "FORBIDDEN"
+    assert "ORIGIN_NOT_ALLOWED" in problem["detail"]
+    assert token not in json.dumps(problem)
+
+
+async def test_the_middlewares_leave_out_what_keyward_would_refuse(
+    aiohttp_server: Any,
+) -> None:
+    # given a keyward that records what it is sent
+    bodies: list[dict[str, Any]] = []
+    recorder = await aiohttp_server(recording_keyward(bodies))
+    token = unknown_token()
+    async with AsyncKeywardClient(str(recorder.make_url("")).rstrip("/")) as keyward:
+        middleware = KeywardMiddleware(asgi_app, client=keyward)
+        # when the peer is no IP address and the origin is a browser extension's
+        scope_peer = {"X-Api-Key": token, "Origin": "chrome-extension://abcdef"}
+        messages = await asgi_call(middleware, scope_peer)
+    # then neither is sent (the key alone is judged), and the request is answered, not broken
+    assert bodies == [{"key": token, "clientIp": "203.0.113.7"}]
+    assert messages[0]["status"] == 401

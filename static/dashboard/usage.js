@@ -91,7 +91,7 @@ export function usageChart(buckets) {
       "figcaption",
       {},
       h("span", { class: "legend legend-valid" }, "Valid"),
-      h("span", { class: "legend legend-failed" }, "Failed (expired)"),
+      h("span", { class: "legend legend-failed" }, "Failed (expired or refused by restrictions)"),
       h("span", { class: "muted" }, summary),
     ),
   );

@@ -3,6 +3,7 @@ verify it, and either let the request through with the `Verification` or answer 
 
 - no key: 401 with `WWW-Authenticate: Bearer` (no error code: RFC 6750 §3.1);
 - a key keyward refuses: 401 with `WWW-Authenticate: Bearer error="invalid_token"` and its code;
+- a good key used from where its restrictions do not allow (FORBIDDEN): 403 with its reason;
 - keyward unavailable: 503 (with keyward's `Retry-After`), or through without a verification
   when the application chose to fail open.
 
@@ -11,7 +12,9 @@ Answers are `application/problem+json` (RFC 9457), like keyward's own; they neve
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass
 
 from keyward_verify.async_client import AsyncKeywardClient
@@ -21,6 +24,27 @@ from keyward_verify.result import Code, Verification
 # keyward refuses a key too long to be one with a 400 (413 past its body limit): to the
 # application that is a bad key, not a fault.
 _REFUSED_AS_MALFORMED = frozenset({400, 413})
+_WEB_ORIGIN = re.compile(r"(null|https?://[^\s/?#@]+([/?#]\S*)?)", re.IGNORECASE)
+
+
+def caller_address(peer: str | None) -> str | None:
+    """The peer's address when it is an IP address (not a Unix socket or a test client's name):
+    keyward refuses anything else as a malformed `clientIp`."""
+    if not peer:
+        return None
+    try:
+        return str(ipaddress.ip_address(peer))
+    except ValueError:
+        return None
+
+
+def caller_origin(origin: str | None, referer: str | None) -> str | None:
+    """The caller's `Origin`, or failing that its `Referer` (keyward ignores the path), when it
+    is a web origin; a browser extension's or a garbled one is left out."""
+    for value in (origin, referer):
+        if value and _WEB_ORIGIN.fullmatch(value.strip()):
+            return value.strip()
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +95,9 @@ async def decide(
         if error.status not in _REFUSED_AS_MALFORMED:
             raise
         result = Verification(valid=False, code=Code.MALFORMED)
+    if result.code == "FORBIDDEN":
+        detail = f"The API key may not be used from here ({result.reason})."
+        return _refuse(403, "Forbidden", detail, code=result.code)
     if not result.valid:
         detail = f"The API key is not valid ({result.code})."
         challenge = ("WWW-Authenticate", 'Bearer error="invalid_token"')

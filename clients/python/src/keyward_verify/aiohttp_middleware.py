@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from keyward_verify._middleware import decide, token_from
+from keyward_verify._middleware import caller_address, caller_origin, decide, token_from
 from keyward_verify.async_client import AsyncKeywardClient
 from keyward_verify.result import Verification
 
@@ -32,8 +32,8 @@ def keyward_middleware(client: AsyncKeywardClient, *, fail_open: bool = False) -
         outcome = await decide(
             client,
             token_from(headers.get("Authorization"), headers.get("X-Api-Key")),
-            client_ip=request.remote,
-            origin=headers.get("Origin"),
+            client_ip=caller_address(request.remote),
+            origin=caller_origin(headers.get("Origin"), headers.get("Referer")),
             fail_open=fail_open,
         )
         if not outcome.passes:

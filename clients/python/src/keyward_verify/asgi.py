@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from keyward_verify._middleware import decide, token_from
+from keyward_verify._middleware import caller_address, caller_origin, decide, token_from
 from keyward_verify.async_client import AsyncKeywardClient
 
 Scope = MutableMapping[str, Any]
@@ -48,8 +48,8 @@ class KeywardMiddleware:
         outcome = await decide(
             self.client,
             token_from(headers.get("authorization"), headers.get("x-api-key")),
-            client_ip=peer[0] if peer else None,
-            origin=headers.get("origin"),
+            client_ip=caller_address(peer[0] if peer else None),
+            origin=caller_origin(headers.get("origin"), headers.get("referer")),
             fail_open=self.fail_open,
         )
         if outcome.passes:

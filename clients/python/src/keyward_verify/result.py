@@ -17,6 +17,7 @@ class Code(StrEnum):
     MALFORMED = "MALFORMED"
     NOT_FOUND = "NOT_FOUND"
     EXPIRED = "EXPIRED"
+    FORBIDDEN = "FORBIDDEN"  # a live key used from outside its restrictions; see `reason`
 
 
 class KeyType(StrEnum):
