@@ -21,6 +21,7 @@ from models.audit import actor_of, audit_record, key_target
 from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
+from models.key_changes import key_changed, key_changes
 from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
@@ -256,7 +257,7 @@ async def api_key_roll(
     )
     actor = await actor_of(access.organization.principal)
     try:
-        async with in_transaction():
+        async with key_changes():
             await new.save(force_create=True)
             claimed = await (
                 ApiKey.filter(id=key_id, organization_id=organization_id, rolled_at=None)
@@ -270,6 +271,7 @@ async def api_key_roll(
             )
             if claimed != 1:
                 raise _LostRace()
+            await key_changed(key_ids=[key_id])  # the old key's expires_at moved
             await audit_record(
                 organization_id=organization_id,
                 action="api_key.rolled",
@@ -313,10 +315,11 @@ async def api_key_rename(
     name = clean_name(name, "name")
     organization_id, key = access.organization.organization.id, access.key
     actor = await actor_of(access.organization.principal)
-    async with in_transaction():
+    async with key_changes():
         renamed = await ApiKey.filter(id=key.id, organization_id=organization_id).update(name=name)
         if renamed == 0:
             raise ApiKeyNotFound()
+        await key_changed(key_ids=[key.id])  # verification answers with the name
         await audit_record(
             organization_id=organization_id,
             action="api_key.updated",
@@ -343,9 +346,10 @@ async def api_key_delete(
     organization_id, key = access.organization.organization.id, access.key
     now = now or utcnow()
     actor = await actor_of(access.organization.principal)
-    async with in_transaction():
+    async with key_changes():
         if await ApiKey.filter(id=key.id, organization_id=organization_id).delete() == 0:
             raise ApiKeyNotFound()
+        await key_changed(key_ids=[key.id])
         await tombstones_write([key], deleted_at=now)
         await audit_record(
             organization_id=organization_id,

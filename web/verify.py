@@ -9,6 +9,7 @@ out to be a deleted one, to show its owner who still sends it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,8 @@ from web.problems import problem
 from web.rest import Operation, Reply, problems
 from web.shapes import ShapeError, describe, from_json, to_json
 from web.state import CLOCK
+
+MAX_CLIENT_IP_LENGTH = 64  # an IPv6 address with a zone fits
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class VerifyRequest:
         metadata=describe(
             "Optional: the address of your own caller, as your server sees it. Kept only when "
             "the key turns out to be a deleted one, to show its owner who still sends it.",
-            max_length=64,
+            max_length=MAX_CLIENT_IP_LENGTH,
         ),
     )
 
@@ -72,6 +75,11 @@ class KeyVerification:
 
 
 _NAMING_FIELDS = frozenset({"key_id", "organization_id", "type", "name", "expires_at"})
+# Answers already serialised: the invalid ones are the same bytes every time, and a key in use
+# is answered with the same bytes until it changes (its `Verification` is the cache's).
+_INVALID_BODIES: dict[VerificationCode, bytes] = {}
+_VALID_BODIES: dict[int, tuple[Verification, bytes]] = {}  # by the answer's identity
+MAX_VALID_BODIES = 20_000  # about 500 bytes each; cleared, not evicted, when full
 
 
 def _verification_body(result: Verification) -> dict[str, object]:
@@ -87,6 +95,37 @@ def _verification_body(result: Verification) -> dict[str, object]:
     return to_json(answer, omit=frozenset() if result.valid else _NAMING_FIELDS)
 
 
+def _body_bytes(result: Verification) -> bytes:
+    if not result.valid:
+        body = _INVALID_BODIES.get(result.code)
+        if body is None:
+            body = _INVALID_BODIES[result.code] = json.dumps(_verification_body(result)).encode()
+        return body
+    found = _VALID_BODIES.get(id(result))
+    if found is not None and found[0] is result:
+        return found[1]
+    body = json.dumps(_verification_body(result)).encode()
+    if len(_VALID_BODIES) >= MAX_VALID_BODIES:
+        _VALID_BODIES.clear()
+    _VALID_BODIES[id(result)] = (result, body)
+    return body
+
+
+def _asked(body: dict[str, object]) -> VerifyRequest:
+    """The request's fields; the common body (`key`, maybe `clientIp`, both short strings)
+    without the general reader's per-field work."""
+    key, client_ip = body.get("key"), body.get("clientIp")
+    if (
+        type(key) is str
+        and len(key) <= MAX_TOKEN_LENGTH
+        and (
+            client_ip is None or (type(client_ip) is str and len(client_ip) <= MAX_CLIENT_IP_LENGTH)
+        )
+    ):
+        return VerifyRequest(key=key, client_ip=client_ip)
+    return from_json(VerifyRequest, body)
+
+
 async def verify_key(request: web.Request) -> web.Response:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -100,14 +139,19 @@ async def verify_key(request: web.Request) -> web.Response:
     except BadBody as error:
         return problem(400, "Bad Request", error.message)
     try:
-        asked = from_json(VerifyRequest, body)
+        asked = _asked(body)
     except ShapeError as error:
         return problem(400, "Bad Request", str(error))
     result = await api_key_verify(
         token=asked.key, now=request.app[CLOCK](), client_address=asked.client_ip or None
     )
     verification_counted(result, asked.key)
-    return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})
+    return web.Response(
+        body=_body_bytes(result),
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 VERIFY = Operation(
