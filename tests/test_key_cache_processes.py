@@ -25,13 +25,13 @@ from tests.support import DELETE_API_KEY
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30
 TRIALS = 200
-# From the deleting process's answer to the other process's last acceptance. On a machine
-# running more than one runnable process per core, every hop (the database's backend sending the
-# notification, the process reading it) waits for a core: the bound grows by that factor, and
-# the test prints what it measured.
+# From the deleting process's answer to the other process's last acceptance: the issue's bound.
+# On a machine shared with other work every hop (the database's backend sending the
+# notification, the process reading it, the request itself) can wait for a core; the test
+# measures that wait as the p99 round trip of the very verifications it sends (each a cache hit
+# or a refusal, ~1 ms on an idle machine) and allows the bound plus that, no more. So an idle
+# machine is held to the bound itself, and a busy one to the bound plus its own measured latency.
 SPEC_BOUND_SECONDS = 0.050 if ON_POSTGRES else 0.250
-OVERSUBSCRIBED = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-BOUND_SECONDS = SPEC_BOUND_SECONDS * OVERSUBSCRIBED
 LOOP_LIMIT = 10_000  # verifications per trial, far past the bound: a loop never runs forever
 
 
@@ -155,6 +155,7 @@ async def test_a_key_deleted_through_one_process_is_refused_by_the_other_within_
     that is the machine's request latency, the same with the cache off."""
     one, two, session, organization_id = clients
     windows: list[tuple[float, int, float]] = []  # (accepted for, stale answers, refusal took)
+    round_trips: list[float] = []
     for _ in range(TRIALS):
         # given: a key that the second process has verified, so holds in its cache
         key_id, token = await _create(one, session, organization_id)
@@ -169,6 +170,7 @@ async def test_a_key_deleted_through_one_process_is_refused_by_the_other_within_
         for _ in range(LOOP_LIMIT):
             asked = time.monotonic()
             code = await two.verify(token)
+            round_trips.append(time.monotonic() - asked)
             if code != "VALID":
                 break
             stale, last_accepted = stale + 1, time.monotonic()
@@ -176,13 +178,17 @@ async def test_a_key_deleted_through_one_process_is_refused_by_the_other_within_
         windows.append((last_accepted - answered, stale, time.monotonic() - asked))
         assert await two.verify(token) == "NOT_FOUND"
     windows.sort()
+    round_trips.sort()
+    latency = round_trips[int(0.99 * (len(round_trips) - 1))]
+    bound = SPEC_BOUND_SECONDS + latency
     print(
         f"accepted after the delete: p50 {windows[len(windows) // 2][0] * 1e3:.1f} ms,"
         f" max {windows[-1][0] * 1e3:.1f} ms; stale answers {sum(w[1] for w in windows)};"
         f" slowest refusal {max(w[2] for w in windows) * 1e3:.1f} ms;"
-        f" bound {BOUND_SECONDS * 1e3:.0f} ms (machine oversubscribed {OVERSUBSCRIBED:.1f}×)"
+        f" bound {SPEC_BOUND_SECONDS * 1e3:.0f} ms + this run's p99 round trip"
+        f" {latency * 1e3:.1f} ms; load average {os.getloadavg()[0]:.1f}"
     )
-    assert windows[-1][0] <= BOUND_SECONDS, windows[-5:]
+    assert windows[-1][0] <= bound, windows[-5:]
     stats = await two.cache()
     assert stats["keyCacheHits"] >= TRIALS  # the second verification of each key
     assert stats["revocationsHeard"] >= TRIALS
