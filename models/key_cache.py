@@ -39,6 +39,9 @@ from models.key_lookup import KeyRow, key_by_digest
 DEFAULT_SIZE = 100_000
 DEFAULT_NEGATIVE_SECONDS = 2.0
 DEFAULT_MAX_AGE_SECONDS = 60.0
+# Event-loop turns a verification waits for the LISTEN socket to be read once it holds data
+# (one or two suffice; the bound only keeps a flood of notifications from stalling a request).
+CATCH_UP_TURNS = 8
 # Propagation samples kept for percentiles: the last few thousand changes describe "now".
 PROPAGATION_SAMPLES = 4_096
 
@@ -125,11 +128,18 @@ class KeyCache:
         return "listening" if self.hearing else "bypass"
 
     async def catch_up(self) -> None:
-        """Apply invalidations that have arrived but wait behind this request in the event loop:
-        one turn reads the socket, the next runs the listener's callback."""
-        if self.unheard is not None and self.unheard():
+        """Apply invalidations that have arrived but wait behind this request in the event loop.
+        The loop reads the socket in a turn after this task's (so: yield until it is read, a
+        bounded number of turns), and the read schedules the listener's callback after this
+        task again (so: one more turn). Costs nothing when the socket holds nothing."""
+        unheard = self.unheard
+        if unheard is None or not unheard():
+            return
+        for _ in range(CATCH_UP_TURNS):
             await asyncio.sleep(0)
-            await asyncio.sleep(0)
+            if not unheard():
+                break
+        await asyncio.sleep(0)
 
     def cached(self, digest: str) -> KeyRow | None | Missing:
         """What the cache may answer for this digest: the row, None (known unknown), or

@@ -73,7 +73,10 @@ async def api_key_verify(
         row = await key_by_digest(digest)
     else:
         # Only well-formed key tokens are ever cached, so a cached answer skips the parse.
-        digest = tokens.digest(token) if len(token) <= tokens.MAX_TOKEN_LENGTH else ""
+        try:
+            digest = tokens.digest(token) if len(token) <= tokens.MAX_TOKEN_LENGTH else ""
+        except UnicodeEncodeError:  # a lone surrogate: no token of ours
+            return _MALFORMED
         await cache.catch_up()
         found = cache.cached(digest)
         if found is MISSING:
