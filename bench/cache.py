@@ -55,8 +55,15 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def revocation(db: str, url: str, a: procs.Server, auth: dict[str, str], trials: int,
-               work: Path, cache_off: bool = False) -> dict[str, Any]:
+def revocation(
+    db: str,
+    url: str,
+    a: procs.Server,
+    auth: dict[str, str],
+    trials: int,
+    work: Path,
+    cache_off: bool = False,
+) -> dict[str, Any]:
     env = {"KEY_CACHE_SIZE": "0"} if cache_off else {}
     label = "revocation A → B" + (" (cache off)" if cache_off else "")
     goal_ms = 20.0 if db == "postgres" else 250.0
@@ -65,14 +72,16 @@ def revocation(db: str, url: str, a: procs.Server, auth: dict[str, str], trials:
         delays: list[float] = []
         try:
             for n in range(trials):
-                created = one.post("/graphql", {"query": CREATE,
-                                                "variables": {"input": {"name": f"revoke {n}"}}})
+                created = one.post(
+                    "/graphql", {"query": CREATE, "variables": {"input": {"name": f"revoke {n}"}}}
+                )
                 result = created["data"]["createApiKey"]
                 token, key_id = result["token"], result["apiKey"]["id"]
                 if two.verify(token) != "VALID" or two.verify(token) != "VALID":
                     raise SystemExit("a new key did not verify on the second process")
-                deleted = one.post("/graphql", {"query": DELETE,
-                                                "variables": {"input": {"id": key_id}}})
+                deleted = one.post(
+                    "/graphql", {"query": DELETE, "variables": {"input": {"id": key_id}}}
+                )
                 answered = time.perf_counter()
                 if deleted["data"]["deleteApiKey"]["__typename"] != "ApiKeyDeleted":
                     raise SystemExit(f"delete failed: {deleted}")
@@ -86,9 +95,14 @@ def revocation(db: str, url: str, a: procs.Server, auth: dict[str, str], trials:
             two.close()
     p99 = _percentile(delays, 0.99)
     return {
-        "db": db, "path": f"{label}, {trials} deletes", "kind": "revocation",
-        "p50_ms": _percentile(delays, 0.5), "p99_ms": p99, "max_ms": max(delays),
+        "db": db,
+        "path": f"{label}, {trials} deletes",
+        "kind": "revocation",
+        "p50_ms": _percentile(delays, 0.5),
+        "p99_ms": p99,
+        "max_ms": max(delays),
         "internal_p50_ms": health.get("revocationPropagationP50Ms"),
         "internal_p99_ms": health.get("revocationPropagationP99Ms"),
-        "goal": f"p99 ≤ {goal_ms:.0f} ms", "met": "yes" if p99 <= goal_ms else "NO",
+        "goal": f"p99 ≤ {goal_ms:.0f} ms",
+        "met": "yes" if p99 <= goal_ms else "NO",
     }
