@@ -36,7 +36,7 @@ LOOP_LIMIT = 10_000  # verifications per trial, far past the bound: a loop never
 
 
 class Api:
-    def __init__(self, database_url: str, logs: Path, name: str) -> None:
+    def __init__(self, database_url: str, logs: Path, name: str, workers: int = 1) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = logs / f"{name}.log"
@@ -49,7 +49,16 @@ class Api:
         }
         with self.log.open("wb") as out:
             self.popen = subprocess.Popen(
-                [sys.executable, "server.py", "serve", "--no-scheduler", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "server.py",
+                    "serve",
+                    "--no-scheduler",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                ],  # fmt: skip
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -231,3 +240,41 @@ async def test_a_process_that_cannot_hear_invalidations_answers_from_the_databas
         assert await one.verify(token) == "NOT_FOUND"
     finally:
         await database.close()
+
+
+async def test_serve_workers_share_one_port_and_every_worker_hears_a_delete(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`serve --workers 2`: two processes on one port (the kernel spreads new connections), each
+    with its own cache, both refusing a key deleted through either; SIGTERM stops them all."""
+    api = Api(database_url, tmp_path, "workers", workers=2)
+    try:
+        _await_ready(api)
+        async with aiohttp.ClientSession() as session:
+            client = Client(session, api)
+            await client.listening()
+            email = f"workers-{os.getpid()}-{time.monotonic_ns()}@example.com"
+            signed_up = await client.query(
+                SIGN_UP, {"input": {"email": email, "password": PASSWORD}}, ""
+            )
+            session_token = signed_up["sessionToken"]
+            organization_id = signed_up["user"]["organizations"]["edges"][0]["node"]["id"]
+            key_id, token = await _create(client, session_token, organization_id)
+            # given: the key verified over many fresh connections, so both workers hold it
+            for _ in range(40):
+                async with aiohttp.ClientSession() as fresh:
+                    assert await Client(fresh, api).verify(token) == "VALID"
+            # when: it is deleted through one of them
+            deleted = await client.query(DELETE_API_KEY, {"input": {"id": key_id}}, session_token)
+            assert deleted["__typename"] == "ApiKeyDeleted"
+            await asyncio.sleep(SPEC_BOUND_SECONDS)
+            # then: every worker refuses it
+            for _ in range(40):
+                async with aiohttp.ClientSession() as fresh:
+                    assert await Client(fresh, api).verify(token) == "NOT_FOUND"
+    finally:
+        api.stop()
+    # and the parent's SIGTERM reached both workers: nothing listens on the port any more
+    assert api.popen.returncode == 0
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{api.base}/healthz", timeout=1)
