@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +33,7 @@ from models.database import (
     database_open,
     database_unavailable,
 )
+from models.key_cache_runner import key_cache_running
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from models.usage import usage_flush, usage_flush_forever
@@ -91,6 +94,20 @@ def _usage_flusher(settings: Settings) -> Callable[[web.Application], AsyncItera
     return flusher
 
 
+def _key_cache(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def key_cache(app: web.Application) -> AsyncIterator[None]:
+        async with key_cache_running(
+            app[DATABASE].db(),
+            settings.database_url,
+            size=settings.key_cache_size,
+            negative_seconds=settings.key_cache_negative_seconds,
+            max_age_seconds=settings.key_cache_max_age_seconds,
+        ):
+            yield
+
+    return key_cache
+
+
 def create_app(
     settings: Settings,
     *,
@@ -107,6 +124,7 @@ def create_app(
     )
     app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_usage_flusher(settings))  # after the database: flushes before it closes
+    app.cleanup_ctx.append(_key_cache(settings))  # after the database: it reads from it
     if scheduler:  # after the database's cleanup_ctx: the jobs use its context
         app.cleanup_ctx.append(scheduler_context(settings, database=DATABASE, clock=clock))
     setup_routes(app, settings)
@@ -139,6 +157,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--metrics-port", type=int, help="serve /metrics on this port too (METRICS_PORT)"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes sharing the port (SO_REUSEPORT): one per core uses them all",
+    )
     commands.add_parser("worker", help="run only the scheduled jobs")
     jobs_command = commands.add_parser("jobs", help="run one scheduled job once, now")
     jobs_actions = jobs_command.add_subparsers(dest="action", required=True)
@@ -155,7 +179,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
+def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers: int = 1) -> int:
+    if workers > 1:
+        return serve_workers(settings, host=host, port=port, scheduler=scheduler, workers=workers)
     base = f"http://{host}:{port}"
     listening = (
         f"keyward: serving on {base} (dashboard /, GraphiQL /graphql), "
@@ -186,6 +212,52 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool) -> int:
             return 1
         raise
     return 0
+
+
+def serve_workers(
+    settings: Settings, *, host: str, port: int, scheduler: bool, workers: int
+) -> int:
+    """`workers` API processes on one port (SO_REUSEPORT: the kernel spreads connections), so
+    one machine uses all its cores and GraphQL in one cannot hold up verification in another.
+    The first also runs the scheduler and the metrics port (each process counts its own
+    requests: scrape the API port's /metrics of each, or run one worker per port). Each keeps
+    its own verification cache and hears every invalidation like any other API process.
+    SIGINT/SIGTERM are passed on to all; the exit code is the worst child's."""
+    if settings.is_sqlite:
+        migrate(settings)  # once, before the workers open the file
+    children: list[int] = []
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child never returns
+            code = 1
+            try:
+                own = settings if number == 0 else replace(settings, metrics_port=None)
+                web.run_app(
+                    create_app(own, scheduler=scheduler and number == 0),
+                    host=host,
+                    port=port,
+                    print=None,
+                    access_log_class=AccessLogger,
+                    reuse_port=True,
+                )
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    print(f"keyward: {workers} workers serving on http://{host}:{port}", flush=True)
+
+    def pass_on(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGINT, pass_on)
+    signal.signal(signal.SIGTERM, pass_on)
+    worst = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        worst = max(worst, os.waitstatus_to_exitcode(status))
+    return worst
 
 
 def worker(settings: Settings) -> int:
@@ -295,6 +367,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         host=getattr(args, "host", "127.0.0.1"),
         port=getattr(args, "port", 8000),
         scheduler=not getattr(args, "no_scheduler", False),
+        workers=getattr(args, "workers", 1),
     )
 
 

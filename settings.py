@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from models import tokens
+from models.key_cache import DEFAULT_MAX_AGE_SECONDS, DEFAULT_NEGATIVE_SECONDS, DEFAULT_SIZE
 from models.policies import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_INVITATION_TTL_SECONDS,
@@ -73,6 +74,7 @@ _BOUNDS: tuple[tuple[str, int, int], ...] = (
     ("password_memory_kib", 8, 4_194_304),
     ("audit_retention_days", 1, 3_650),
     ("leak_reports_per_hour", 1, 1_000_000),
+    ("key_cache_size", 0, 10_000_000),  # entries per process; 0 turns the cache off
 )
 GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
 
@@ -133,6 +135,10 @@ class Settings:
     webhook_allow_private_networks: bool = False
     webhook_retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
     webhook_timeout_seconds: float = 15.0
+    # The verification cache (models.key_cache): entries per process, 0 turns it off.
+    key_cache_size: int = DEFAULT_SIZE
+    key_cache_negative_seconds: float = DEFAULT_NEGATIVE_SECONDS
+    key_cache_max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
 
     def __post_init__(self) -> None:
         if self.token_prefix and not tokens.valid_prefix(self.token_prefix):
@@ -147,6 +153,12 @@ class Settings:
                 )
         if not 0.05 <= self.usage_flush_seconds <= 3600:
             raise SettingsError("USAGE_FLUSH_SECONDS must lie between 0.05 and 3600")
+        if not 0 <= self.key_cache_negative_seconds <= self.key_cache_max_age_seconds:
+            raise SettingsError(
+                "KEY_CACHE_NEGATIVE_SECONDS must lie between 0 and KEY_CACHE_MAX_AGE_SECONDS"
+            )
+        if not 0 < self.key_cache_max_age_seconds <= 3600:
+            raise SettingsError("KEY_CACHE_MAX_AGE_SECONDS must lie between 0 and 3600")
         if not 0 <= self.trusted_proxy_hops <= 10:
             raise SettingsError("TRUSTED_PROXY_HOPS must lie between 0 and 10")
         for origin in self.cors_origins:
@@ -281,6 +293,7 @@ class Settings:
             ("webhook_timeout_seconds", float),
             ("metrics_port", int),
             ("invitation_ttl_seconds", int),
+            ("key_cache_size", int),
         ):
             raw = env.get(name.upper())
             if raw is not None:
@@ -288,6 +301,13 @@ class Settings:
                     values[name] = kind(raw)
                 except ValueError:
                     raise SettingsError(f"{name.upper()} must be a whole number") from None
+        for name in ("key_cache_negative_seconds", "key_cache_max_age_seconds"):
+            raw = env.get(name.upper())
+            if raw is not None:
+                try:
+                    values[name] = float(raw)
+                except ValueError:
+                    raise SettingsError(f"{name.upper()} must be a number of seconds") from None
         if "DATABASE_URL" in env:
             values["database_url"] = env["DATABASE_URL"]
         for name in ("metrics_token", "metrics_host", "log_format"):

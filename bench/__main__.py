@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, metrics_cost, procs, purge, report
+from bench import cache, load, metrics_cost, procs, purge, report
 from bench.seed import Seeded, seed_in_subprocess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -38,11 +38,11 @@ CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(
 MODES = {
     "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
               "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rounds": 1, "warm_keys": 200,
-              "rate": 200.0,
+              "rate": 200.0, "trials": 20,
               "purge": {"sqlite": 1_000, "postgres": 2_000}},
     "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
              "rolled": 100, "seconds": 5.0, "warmup": 2.0, "rounds": 2, "warm_keys": 3_000,
-             "rate": 1_000.0,
+             "rate": 1_000.0, "trials": 200,
              "purge": {"sqlite": 100_000, "postgres": 1_000_000}},
 }
 
@@ -121,12 +121,66 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
         {"query": CREATE_MUTATION, "variables": {"input": {"name": "bench create"}}}) + "\n")
     paths = {  # name: (label, keyward path, baseline path, headers)
         "verify": ("POST /v1/keys/verify", "/v1/keys/verify", "/v1/keys/verify", json_headers),
-        "verify-warm": ("… keys used in the last minute", "/v1/keys/verify", "/v1/keys/verify",
+        "verify-warm": ("… keys in use (cached)", "/v1/keys/verify", "/v1/keys/verify",
                         json_headers),
         "list": ("GraphQL apiKeys(first: 50)", "/graphql", "/keys", {**json_headers, **auth}),
         "create": ("createApiKey", "/graphql", "/create", {**json_headers, **auth}),
     }
     rows: list[dict[str, Any]] = []
+
+    def measure(name: str, label: str, ours: procs.Server, theirs: procs.Server,
+                previous: procs.Server | None, our_path: str, their_path: str,
+                headers: dict[str, str]) -> dict[str, Any]:
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "keyward": []}
+        sides = {"baseline": (theirs, their_path), "keyward": (ours, our_path)}
+        if previous is not None:
+            runs["previous"] = []
+            sides["previous"] = (previous, our_path)
+        for round_ in range(-1, cfg["rounds"]):  # round -1 warms both up
+            for who, (server, path) in sides.items():
+                body_file = bodies[name.removesuffix("-off").removesuffix("-workers")]
+                if who == "baseline" and name == "create":
+                    body_file = work / "create-baseline.txt"
+                    body_file.write_text('{"name": "bench create"}\n')
+                seconds = cfg["warmup"] if round_ < 0 else cfg["seconds"]
+                spy = None
+                if args.profile and who == "keyward" and round_ == 0:
+                    spy = _profile(server, seconds, work / f"profile-{db}-{name}.txt")
+                cpu = server.cpu_seconds()
+                figure = load.run(
+                    base_url=server.url, path=path, bodies_file=body_file, headers=headers,
+                    seconds=seconds, workdir=work, rate=cfg["rate"], use_wrk=args.use_wrk,
+                ).as_dict()
+                figure["cpu_us_per_request"] = (
+                    (server.cpu_seconds() - cpu) / max(figure["requests"], 1) * 1e6
+                )
+                if spy is not None:
+                    spy.wait()
+                if round_ >= 0:
+                    runs[who].append(figure)
+        # Other work shares the machine: each side's best round is its capacity, and CPU
+        # per request (the median round) is the figure least moved by that noise.
+        figures: dict[str, Any] = {}
+        for who, rounds in runs.items():
+            best = max(rounds, key=lambda f: f["rps"])
+            cpu_rounds = sorted(f["cpu_us_per_request"] for f in rounds)
+            figures[who] = {**best, "cpu_us_per_request": cpu_rounds[len(cpu_rounds) // 2],
+                            "rounds": rounds}
+        row = {"db": db, "path": label, "kind": name, **figures,
+               **report.judge(name, figures["keyward"], figures["baseline"])}
+        if previous is not None:
+            before = figures["previous"]
+            row["ratio_vs_previous"] = figures["keyward"]["rps"] / max(before["rps"], 1e-9)
+            row["cpu_vs_previous"] = figures["keyward"]["cpu_us_per_request"] / max(
+                before["cpu_us_per_request"], 1e-9)
+            print(f"[{db}] {label}: {figures['keyward']['rps']:,.0f} req/s against the "
+                  f"previous {before['rps']:,.0f} ({row['ratio_vs_previous']:.2f}×); CPU per "
+                  f"request {figures['keyward']['cpu_us_per_request']:.0f} µs against "
+                  f"{before['cpu_us_per_request']:.0f} ({row['cpu_vs_previous']:.2f}×)",
+                  file=sys.stderr, flush=True)
+        print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+        return row
+
     previous_server = (
         procs.keyward(url, work / f"previous-{db}.log", root=args.previous.resolve())
         if args.previous else contextlib.nullcontext()
@@ -140,61 +194,35 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                 break
             if name not in args.paths.split(","):
                 continue
-            runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "keyward": []}
-            sides = {"baseline": (theirs, their_path), "keyward": (ours, our_path)}
-            if previous is not None:
-                runs["previous"] = []
-                sides["previous"] = (previous, our_path)
-            for round_ in range(-1, cfg["rounds"]):  # round -1 warms both up
-                for who, (server, path) in sides.items():
-                    body_file = bodies[name]
-                    if who == "baseline" and name == "create":
-                        body_file = work / "create-baseline.txt"
-                        body_file.write_text('{"name": "bench create"}\n')
-                    seconds = cfg["warmup"] if round_ < 0 else cfg["seconds"]
-                    spy = None
-                    if args.profile and who == "keyward" and round_ == 0:
-                        spy = _profile(server, seconds, work / f"profile-{db}-{name}.txt")
-                    cpu = server.cpu_seconds()
-                    figure = load.run(
-                        base_url=server.url, path=path, bodies_file=body_file, headers=headers,
-                        seconds=seconds, workdir=work, rate=cfg["rate"], use_wrk=args.use_wrk,
-                    ).as_dict()
-                    figure["cpu_us_per_request"] = (
-                        (server.cpu_seconds() - cpu) / max(figure["requests"], 1) * 1e6
-                    )
-                    if spy is not None:
-                        spy.wait()
-                    if round_ >= 0:
-                        runs[who].append(figure)
-            # Other work shares the machine: each side's best round is its capacity, and CPU
-            # per request (the median round) is the figure least moved by that noise.
-            figures: dict[str, Any] = {}
-            for who, rounds in runs.items():
-                best = max(rounds, key=lambda f: f["rps"])
-                cpu_rounds = sorted(f["cpu_us_per_request"] for f in rounds)
-                figures[who] = {**best, "cpu_us_per_request": cpu_rounds[len(cpu_rounds) // 2],
-                                "rounds": rounds}
-            row = {"db": db, "path": label, "kind": name, **figures,
-                   **report.judge(name, figures["keyward"], figures["baseline"])}
-            if previous is not None:
-                before = figures["previous"]
-                row["ratio_vs_previous"] = figures["keyward"]["rps"] / max(before["rps"], 1e-9)
-                row["cpu_vs_previous"] = figures["keyward"]["cpu_us_per_request"] / max(
-                    before["cpu_us_per_request"], 1e-9)
-                print(f"[{db}] {label}: {figures['keyward']['rps']:,.0f} req/s against the "
-                      f"previous {before['rps']:,.0f} ({row['ratio_vs_previous']:.2f}×); CPU per "
-                      f"request {figures['keyward']['cpu_us_per_request']:.0f} µs against "
-                      f"{before['cpu_us_per_request']:.0f} ({row['cpu_vs_previous']:.2f}×)",
-                      file=sys.stderr, flush=True)
-            print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
-            rows.append(row)
+            rows.append(measure(name, label, ours, theirs, previous, our_path, their_path,
+                                headers))
         if not args.purge_only and "metrics" in args.paths.split(","):
             rows.append(metrics_cost.measure(db, url, cfg, work, args, ours,
                                              bodies["verify-warm"]))
+        if not args.purge_only and "cache" in args.paths.split(","):
+            rows += cache_rows(db, url, cfg, work, ours, theirs, auth, measure)
         if not args.no_purge:
             rows.append(purge.measure(db, url, cfg["purge"][db], seeded.organization_id, work,
                                       ours, args.use_wrk))
+    return rows
+
+
+def cache_rows(db: str, url: str, cfg: dict[str, Any], work: Path, ours: procs.Server,
+               theirs: procs.Server, auth: dict[str, str], measure: Any) -> list[dict[str, Any]]:
+    """The verification cache's rows (see `bench.cache`): keys in use with the cache off and with
+    `serve --workers 2`, and revocation across two API processes, cache on and off."""
+    json_headers = {"Content-Type": "application/json"}
+    verify = "/v1/keys/verify"
+    rows: list[dict[str, Any]] = []
+    with procs.keyward(url, work / f"keyward-{db}-off.log", {"KEY_CACHE_SIZE": "0"}) as off:
+        rows.append(measure("verify-warm-off", "… the same, cache off (KEY_CACHE_SIZE=0)", off,
+                            theirs, None, verify, verify, json_headers))
+    with procs.keyward(url, work / f"keyward-{db}-workers.log", workers=2) as pair:
+        rows.append(measure("verify-warm-workers", "… the same, serve --workers 2", pair,
+                            theirs, None, verify, verify, json_headers))
+    for cache_off in (False, True):
+        rows.append(cache.revocation(db, url, ours, auth, cfg["trials"], work, cache_off))
+        print(report.table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -209,7 +237,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
-    parser.add_argument("--paths", default="verify,verify-warm,list,create,metrics",
+    parser.add_argument("--paths", default="verify,verify-warm,list,create,metrics,cache",
                         help="which paths to measure (comma-separated), e.g. verify,verify-warm")
     parser.add_argument("--no-purge", action="store_true", help="skip the purge-expired row")
     parser.add_argument("--previous", type=Path, metavar="DIR",
@@ -218,10 +246,14 @@ def main() -> int:
                              "compares (verification analytics: goal ≥ 0.9×)")
     parser.add_argument("--purge-only", action="store_true",
                         help="seed, then measure only the purge-expired row")
+    parser.add_argument("--trials", type=int,
+                        help="deletes in the revocation rows (default: 20 quick, 200 full)")
     args = parser.parse_args()
     args.use_wrk = args.use_wrk and load.wrk_available()
     mode = "quick" if args.quick else "full"
     cfg = MODES[mode]
+    if args.trials:
+        cfg = {**cfg, "trials": args.trials}
     began = time.monotonic()
     started_at = datetime.now(UTC)
     rows: list[dict[str, Any]] = []

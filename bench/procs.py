@@ -73,11 +73,14 @@ class Server:
 
 
 def keyward(
-    database_url: str, log: Path, env: dict[str, str] | None = None, root: Path = ROOT
+    database_url: str, log: Path, env: dict[str, str] | None = None, root: Path = ROOT,
+    workers: int = 1,
 ) -> Server:
-    """keyward's server; `root` another checkout of it (`--previous`) to compare against."""
+    """keyward's server; `root` another checkout of it (`--previous`) to compare against;
+    `workers` API processes on one port (`serve --workers`; CPU figures then cover the parent
+    only)."""
     command = [sys.executable, "server.py", "serve", "--host", "127.0.0.1", "--port", "{port}",
-               "--no-scheduler"]
+               "--no-scheduler", *(["--workers", str(workers)] if workers > 1 else [])]
     env = {"DATABASE_URL": database_url, "PYTHONPATH": str(root), **(env or {})}
     return Server("keyward", command, env, log, cwd=root)
 

@@ -22,6 +22,7 @@ from models.audit import actor_of, audit_record, key_target
 from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
+from models.key_changes import key_changed, key_changes
 from models.key_listing import ApiKeyRow, KeyFilter, key_page
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
@@ -285,7 +286,7 @@ async def api_key_roll(
     )
     actor = await actor_of(access.organization.principal)
     try:
-        async with in_transaction():
+        async with key_changes():
             await new.save(force_create=True)
             claimed = await (
                 ApiKey.filter(id=key_id, organization_id=organization_id, rolled_at=None)
@@ -299,6 +300,7 @@ async def api_key_roll(
             )
             if claimed != 1:
                 raise _LostRace()
+            await key_changed(key_ids=[key_id])  # the old key's expires_at moved
             await audit_record(
                 organization_id=organization_id,
                 action="api_key.rolled",
@@ -352,7 +354,7 @@ async def api_key_delete(
     organization_id, key = access.organization.organization.id, access.key
     now = now or utcnow()
     actor = await actor_of(access.organization.principal)
-    async with in_transaction():
+    async with key_changes():
         if not await keys_remove([key], now=now):
             raise ApiKeyNotFound()
         await audit_record(
@@ -372,10 +374,10 @@ async def api_key_delete(
 
 
 async def keys_remove(keys: Sequence[ApiKey], *, now: datetime) -> int:
-    """Inside the caller's transaction: delete `keys` (of one organization) and leave their
-    tombstones; returns how many this call deleted (0: they were already gone). The one delete
-    path (deleteApiKey, and leaked keys revoked by `models.leaks`, a batch at a time); the
-    caller records the audit events."""
+    """Inside the caller's `key_changes()` transaction: delete `keys` (of one organization), tell
+    every verification cache, and leave their tombstones; returns how many this call deleted
+    (0: they were already gone). The one delete path (deleteApiKey, and leaked keys revoked by
+    `models.leaks`, a batch at a time); the caller records the audit events."""
     deleted = 0
     for at in range(0, len(keys), REMOVE_CHUNK):
         chunk = keys[at : at + REMOVE_CHUNK]
@@ -383,6 +385,7 @@ async def keys_remove(keys: Sequence[ApiKey], *, now: datetime) -> int:
             id__in=[key.id for key in chunk], organization_id=chunk[0].organization_id
         ).delete()
     if deleted:
+        await key_changed(key_ids=[key.id for key in keys])
         # A key a concurrent delete took already has its tombstone: those are skipped.
         await tombstones_write(keys, deleted_at=now)
     return deleted

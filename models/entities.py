@@ -295,3 +295,17 @@ class OutboxMessage(Model):
     class Meta:
         table = "outbox"
         indexes = (("failed_at", "next_attempt_at"),)
+
+
+class KeyChange(Model):
+    """One row (id 1) that every change to keys bumps in its own transaction, on SQLite only:
+    the other processes on the same file poll it to evict what their verification caches hold
+    (PostgreSQL uses NOTIFY instead; see `models.key_changes`). `names` says what the latest
+    change touched, so a poller that missed none flushes only that."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.BigIntField()
+    names = fields.TextField()
+
+    class Meta:
+        table = "key_change"

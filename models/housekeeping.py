@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from models import expiry
 from models.entities import ApiKey, Session, SignInAttempt
+from models.key_changes import key_changes
 from models.retired_keys import RETURNED, keys_retired
 from models.sql import is_sqlite, numbered
 
@@ -62,7 +62,7 @@ async def _one_at_a_time(statement: Callable[[], Awaitable[int]]) -> int:
         return await statement()
     for attempt in range(DEADLOCK_RETRIES + 1):
         try:
-            async with in_transaction() as connection:
+            async with key_changes() as connection:
                 await connection.execute_query(
                     "SELECT pg_advisory_xact_lock($1)", [HOUSEKEEPING_LOCK]
                 )
@@ -80,7 +80,7 @@ async def _atomic() -> AsyncIterator[BaseDBAsyncClient]:
     if isinstance(db, TransactionalDBClient):
         yield db
         return
-    async with in_transaction() as connection:
+    async with key_changes() as connection:
         yield connection
 
 

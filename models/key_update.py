@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from models.access import KeyAccess, Permission
 from models.api_keys import clean_name
 from models.audit import actor_of, audit_record, key_target
 from models.clock import utcnow
 from models.entities import ApiKey
 from models.errors import ApiKeyNotFound, InvalidInput, Problems
+from models.key_changes import key_changed, key_changes
 from models.request_context import NO_REQUEST, RequestContext
 from models.restrictions import RestrictionMode, clean_cidrs, clean_origins
 
@@ -62,7 +61,7 @@ async def api_key_update(
         if before != value:
             details[_API_NAMES[field]] = {"from": _shown(before), "to": _shown(value)}
     actor = await actor_of(access.organization.principal)
-    async with in_transaction():
+    async with key_changes():
         updated = (
             await ApiKey.filter(id=key.id, organization_id=organization_id).update(**changes)
             if changes
@@ -70,6 +69,8 @@ async def api_key_update(
         )
         if updated == 0:
             raise ApiKeyNotFound()
+        if changes:
+            await key_changed(key_ids=[key.id])  # verification answers with name, restrictions
         for field, value in changes.items():
             setattr(key, field, value)
         await audit_record(

@@ -2,10 +2,11 @@
 restrictions alone.
 
 A made-up or mistyped token is MALFORMED without touching the database; otherwise one indexed
-lookup by digest (see `models.key_lookup`). A rolled key's grace is folded into its
-`expires_at`, so verification never waits for a job. The order is malformed → unknown →
-expired → restrictions (`models.restrictions`): a restricted key used from elsewhere is
-FORBIDDEN (in REPORT_ONLY mode, VALID, and the would-be denial is recorded).
+lookup by digest (see `models.key_lookup`), or none when the process's cache holds the key (see
+`models.key_cache`). A rolled key's grace is folded into its `expires_at`, so verification never
+waits for a job. The order is malformed → unknown → expired → restrictions
+(`models.restrictions`): a restricted key used from elsewhere is FORBIDDEN (in REPORT_ONLY mode,
+VALID, and the would-be denial is recorded).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from functools import lru_cache
 from models import expiry, tokens
 from models.entities import ApiKeyType
 from models.errors import Problems
-from models.key_lookup import key_by_digest, last_used_record
+from models.key_cache import MISSING, key_cache_current
+from models.key_lookup import KeyRow, key_by_digest, last_used_record
 from models.restrictions import (
     DenialReason,
     IpAddress,
@@ -111,14 +113,30 @@ async def api_key_verify(
     """Whether `token` is a usable key at `now`, for a caller at `client_ip` (the resource
     server's view of its caller) from `origin`. With `within`, a key of any other organization
     is NOT_FOUND and its usage is not recorded. Each verification is counted for its key's
-    owner (`models.usage`), a refused one with its address and origin. Raises `InvalidInput`
-    for a malformed `client_ip` or `origin`, before looking at the token. Without
+    owner (`models.usage`), cache hits included; a refused one with its address and origin.
+    Raises `InvalidInput` for a malformed `client_ip` or `origin`, before looking at the token.
+    Without
     `check_origins` (a key as a bearer on keyward's own API) only networks are checked."""
     address, caller = caller_of(client_ip, origin)
-    if tokens.parse(token) not in _KEY_KINDS:
-        return _MALFORMED
-    digest = tokens.digest(token)
-    row = await key_by_digest(digest)
+    cache = key_cache_current()
+    if cache is None:
+        if tokens.parse(token) not in _KEY_KINDS:
+            return _MALFORMED
+        digest = tokens.digest(token)
+        row = await key_by_digest(digest)
+    else:
+        # Only well-formed key tokens are ever cached, so a cached answer skips the parse.
+        try:
+            digest = tokens.digest(token) if len(token) <= tokens.MAX_TOKEN_LENGTH else ""
+        except UnicodeEncodeError:  # a lone surrogate: no token of ours
+            return _MALFORMED
+        await cache.catch_up()
+        found = cache.cached(digest)
+        if found is MISSING:
+            if tokens.parse(token) not in _KEY_KINDS:
+                return _MALFORMED
+            found = await cache.load(digest)
+        row = found
     if row is not None and within is not None and row.organization_id not in within:
         return _NOT_FOUND
     expired = row is not None and expiry.ended(row.expires_at, now)
@@ -168,7 +186,22 @@ async def api_key_verify(
     since = now - LAST_USED_RESOLUTION
     if row.last_used_at is None or row.last_used_at <= since:
         await last_used_record(row.id, now=now, since=since)
-    return Verification(
+        if cache is not None:
+            cache.used(digest, now)
+    return _valid(row)
+
+
+# The answer for a row, by the row's identity: a cached key's row is one object until it changes,
+# so its answer is built once, and the HTTP edge can serialise it once too (`web/verify.py`).
+_ANSWERS: dict[int, tuple[KeyRow, Verification]] = {}
+MAX_ANSWERS = 20_000  # cleared, not evicted, when full: rebuilding an answer costs microseconds
+
+
+def _valid(row: KeyRow) -> Verification:
+    found = _ANSWERS.get(id(row))
+    if found is not None and found[0] is row:
+        return found[1]
+    answer = Verification(
         code=VerificationCode.VALID,
         key_id=row.id,
         organization_id=row.organization_id,
@@ -177,3 +210,7 @@ async def api_key_verify(
         expires_at=row.expires_at,
         rolled=row.rolled_at is not None,
     )
+    if len(_ANSWERS) >= MAX_ANSWERS:
+        _ANSWERS.clear()
+    _ANSWERS[id(row)] = (row, answer)
+    return answer

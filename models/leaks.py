@@ -19,14 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from models import expiry, tokens
 from models.api_keys import keys_remove
 from models.audit import Actor, EventDraft, audit_append, key_target
 from models.audit_entities import KeyLeak, KeyTombstone
 from models.entities import ApiKey, ApiKeyType, LeakPolicy, Membership, Organization, Role
 from models.events import event_emit
+from models.key_changes import key_changes
 from models.mail import MAIL_KIND, leaked_keys_mail
 from models.outbox import outbox_add
 from models.policies import MailPolicy
@@ -144,7 +143,7 @@ async def _handle(
         for item in found
         if revoke_secrets and item.key is not None and item.key.type is ApiKeyType.SECRET
     ]
-    async with in_transaction():
+    async with key_changes():
         # One DELETE (per chunk) for the batch; a key a concurrent delete took is gone all the
         # same, so every doomed key counts as revoked.
         await keys_remove(doomed, now=now)

@@ -19,6 +19,7 @@ from models.audit import Target, actor_of, audit_record
 from models.clock import utcnow
 from models.entities import LeakPolicy, Organization
 from models.errors import InvalidInput, OrganizationNotFound
+from models.key_changes import key_changed, key_changes
 from models.request_context import NO_REQUEST, RequestContext
 
 
@@ -54,9 +55,10 @@ async def organization_delete(
     if confirm_name.strip() != organization.name:
         raise InvalidInput("confirmName", "Type the organization's name exactly to confirm.")
     actor = await actor_of(access.principal)
-    async with in_transaction():
+    async with key_changes():
         if not await Organization.filter(id=organization.id).delete():
             raise OrganizationNotFound()
+        await key_changed(organization_ids=[organization.id])  # its keys went with it
         # The chain outlives the organization (no foreign key), until AUDIT_RETENTION_DAYS.
         await audit_record(
             organization_id=organization.id,

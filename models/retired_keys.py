@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from models.audit import SYSTEM, EventDraft, audit_append, key_target
+from models.key_changes import key_changed
 from models.request_context import NO_REQUEST
 from models.sql import as_uuid
 from models.tombstones import tombstones_write
@@ -43,6 +44,8 @@ async def keys_retired(
     """Record `action` (`api_key.expired`, `api_key.purged`) for each returned row, grouped by
     organization so each chain is locked once per batch."""
     keys = [RetiredKey.of(row) for row in rows]
+    if keys:  # the caller's transaction is a `key_changes()` (see `models.housekeeping`)
+        await key_changed(digests=[key.digest for key in keys])
     if tombstones:
         await tombstones_write(keys, deleted_at=now)
     by_organization: dict[uuid.UUID, list[EventDraft]] = defaultdict(list)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
+import telemetry.key_cache  # noqa: F401  (registers the verification cache's figures)
 from telemetry.metrics import REGISTRY
 
 METRICS_PATH = "/metrics"

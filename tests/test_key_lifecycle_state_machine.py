@@ -2,6 +2,10 @@
 verify, clock moves and the scheduled jobs in random order against a real database, and after
 every step a plain model and the service agree on what each token verifies as.
 
+It runs as two API processes would, each with its verification cache on: the changes go through
+the first, which must refuse a revoked key at once, and every token is verified through both;
+the second may lag behind a change by at most `PROPAGATION_BOUND_SECONDS` of its running time.
+
 100 examples of 30 steps run in CI on SQLite (about 17 s here), 20 on PostgreSQL (about 20 s);
 `STATE_MACHINE_EXAMPLES` overrides both.
 """
@@ -10,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -31,9 +37,10 @@ from tortoise.context import TortoiseContext
 
 from models import housekeeping
 from models.api_keys import api_key_create, api_key_delete, api_key_roll
-from models.database import database_close, database_open
+from models.database import database_close, database_entered, database_open
 from models.entities import ApiKeyType, Organization
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable
+from models.key_cache_runner import key_cache_running
 from models.key_verification import api_key_verify
 from models.policies import KeyPolicy
 from tests.harness import ON_POSTGRES, key_managed, key_manager
@@ -42,6 +49,9 @@ T = TypeVar("T")
 # The SQLite pass runs the full 100; the PostgreSQL pass (~1 ms a statement) a sample of 20.
 EXAMPLES = int(os.environ.get("STATE_MACHINE_EXAMPLES", "20" if ON_POSTGRES else "100"))
 RETENTION_SECONDS = 3_600  # the purge job keeps expired keys an hour, so EXPIRED is observable
+# The second "process" shares this event loop with hypothesis, so its bound is looser than the
+# one tests/test_key_cache_processes.py holds real processes to.
+PROPAGATION_BOUND_SECONDS = 0.25 if ON_POSTGRES else 0.5
 
 
 @dataclass
@@ -63,6 +73,7 @@ class ModelKey:
 
 class KeyLifecycle(RuleBasedStateMachine):
     loop: asyncio.AbstractEventLoop
+    other: TortoiseContext  # the second process's database, with its own cache
 
     tokens = Bundle("tokens")
 
@@ -173,23 +184,63 @@ class KeyLifecycle(RuleBasedStateMachine):
             if result.valid:
                 assert result.key_id == model.id
 
+    @invariant()
+    def the_other_process_agrees_within_the_bound(self) -> None:
+        self.run(self._agreed())
+
+    async def _agreed(self) -> None:
+        deadline = time.monotonic() + PROPAGATION_BOUND_SECONDS
+        for token, model in self.keys.items():
+            while True:
+                with database_entered(self.other):
+                    result = await api_key_verify(token=token, now=self.now)
+                if result.code.value == model.code(self.now):
+                    break
+                assert time.monotonic() < deadline, (token[:6], model, result, self.now)
+                await asyncio.sleep(0.002)  # let the other process's cache hear the change
+
 
 @pytest.fixture
-def machine_database(new_database: Callable[[], str]) -> Iterator[asyncio.AbstractEventLoop]:
+def machine_database(
+    new_database: Callable[[], str],
+) -> Iterator[tuple[asyncio.AbstractEventLoop, TortoiseContext]]:
     url = new_database()  # a fresh SQLite file or PostgreSQL schema, migrated on open
     loop = asyncio.new_event_loop()
     ctx: TortoiseContext = loop.run_until_complete(database_open(url, create_schema=True))
+    other: TortoiseContext = loop.run_until_complete(database_open(url))
+    caches = AsyncExitStack()
+
+    async def caches_on() -> None:
+        for database in (ctx, other):
+            with database_entered(database):
+                cache = await caches.enter_async_context(
+                    key_cache_running(
+                        database.db(), url, size=10_000, negative_seconds=2, max_age_seconds=60
+                    )
+                )
+            assert cache is not None
+            for _ in range(500):  # up to 5 s to connect its LISTEN / read its counter
+                if cache.hearing:
+                    break
+                await asyncio.sleep(0.01)
+            assert cache.hearing
+
+    loop.run_until_complete(caches_on())
     ctx.__enter__()
     try:
-        yield loop
+        yield loop, other
     finally:
         ctx.__exit__(None, None, None)
+        loop.run_until_complete(caches.aclose())
+        loop.run_until_complete(database_close(other))
         loop.run_until_complete(database_close(ctx))
         loop.close()
 
 
-def test_the_key_lifecycle_state_machine(machine_database: asyncio.AbstractEventLoop) -> None:
-    KeyLifecycle.loop = machine_database
+def test_the_key_lifecycle_state_machine(
+    machine_database: tuple[asyncio.AbstractEventLoop, TortoiseContext],
+) -> None:
+    KeyLifecycle.loop, KeyLifecycle.other = machine_database
     run_state_machine_as_test(  # type: ignore[no-untyped-call]
         KeyLifecycle,
         settings=settings(

@@ -281,3 +281,27 @@ def test_metrics_settings_from_the_environment() -> None:
     for bad in ({"METRICS_TOKEN": "short"}, {"METRICS_PORT": "70000"}, {"LOG_FORMAT": "xml"}):
         with pytest.raises(SettingsError):
             Settings.from_env(bad)
+
+
+async def test_the_verification_cache_is_exported(api: Api) -> None:
+    # given a key, a made-up token, and a scrape before
+    account = await api.sign_up()
+    _, token = await api.create_key(account)
+    made_up = unknown_token()
+    before = await scrape(api.client)
+    # when the key is verified four times and the made-up token twice
+    for _ in range(4):
+        assert (await api.verify(token))["code"] == "VALID"
+    for _ in range(2):
+        assert (await api.verify(made_up))["code"] == "NOT_FOUND"
+    after = await scrape(api.client)
+    # then each read the database once, and every later answer came from memory
+    lookups = {
+        result: delta(before, after, "keyward_key_cache_lookups_total", result=result)
+        for result in ("hit", "miss", "negative", "bypass")
+    }
+    assert lookups == {"hit": 3, "miss": 2, "negative": 1, "bypass": 0}
+    # and the propagation histogram is there, in seconds, with no label at all
+    assert ("keyward_revocation_propagation_seconds_count", frozenset()) in after
+    labels = {labels for (name, labels) in after if name.startswith("keyward_key_cache")}
+    assert labels == {frozenset({("result", result)}) for result in lookups}

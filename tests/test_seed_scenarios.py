@@ -102,7 +102,7 @@ async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_repla
     key, _ = await api.create_key(account)
     barrier = asyncio.Barrier(ROLLERS)
     unclaimed_on_arrival: list[bool] = []
-    real_transaction = models.api_keys.in_transaction  # type: ignore[attr-defined]
+    real_transaction = models.api_keys.key_changes  # type: ignore[attr-defined]
 
     @contextlib.asynccontextmanager
     async def after_everyone(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
@@ -113,7 +113,7 @@ async def test_eight_rolls_that_all_passed_the_status_check_still_make_one_repla
         async with real_transaction(*args, **kwargs) as connection:
             yield connection
 
-    monkeypatch.setattr(models.api_keys, "in_transaction", after_everyone)
+    monkeypatch.setattr(models.api_keys, "key_changes", after_everyone)
     # when
     results = await asyncio.gather(*(roll(api, account.session, key["id"]) for _ in range(ROLLERS)))
     # then every roll got as far as its write with the key still unclaimed

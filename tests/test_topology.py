@@ -1,6 +1,7 @@
 """docker-compose.yml's topology without Docker: two API processes (`serve --no-scheduler`) and one
-worker on one PostgreSQL database. Whatever one API does, the other sees on its very next request,
-and so do both of the worker's purge: no process keeps state of its own."""
+worker on one PostgreSQL database. Whatever one API does, the other sees within milliseconds (its
+verification cache hears every change; see tests/test_key_cache_processes.py for the bound), and
+so do both of the worker's purge."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="the topology runs on Po
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30
 PURGE_SECONDS = 20
+# tests/test_key_cache_processes.py holds the bound; here it only needs to hold on a busy machine.
+PROPAGATION_SECONDS = 0.05 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 ROLL = """
 mutation Roll($input: RollApiKeyInput!) {
   rollApiKey(input: $input) { __typename ... on ApiKeyRolled { token } }
@@ -122,6 +125,14 @@ async def clients(topology: list[str]) -> AsyncIterator[tuple[Client, Client]]:
         yield first, second
 
 
+async def refused_within(client: Client, token: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while (code := await client.verify(token)) != "NOT_FOUND":
+        assert code in ("VALID", "EXPIRED")
+        assert time.monotonic() < deadline, "the change did not reach the other API in time"
+    assert await client.verify(token) == "NOT_FOUND"
+
+
 async def test_two_apis_and_a_worker_share_one_truth(clients: tuple[Client, Client]) -> None:
     one, two = clients
     # given: an account made through the first API
@@ -140,11 +151,11 @@ async def test_two_apis_and_a_worker_share_one_truth(clients: tuple[Client, Clie
     key_id, token = await create(one)
     assert await two.verify(token) == "VALID"
 
-    # a key deleted through one API is refused by the other on the very next request
+    # a key deleted through one API is refused by the other within the propagation bound
     assert (await one.query(DELETE, {"input": {"id": key_id}}, session))["__typename"] == (
         "ApiKeyDeleted"
     )
-    assert await two.verify(token) == "NOT_FOUND"
+    await refused_within(two, token, PROPAGATION_SECONDS)
 
     # the worker's purge is seen by both: a key rolled with no grace expires at once, and the
     # worker (the APIs run no scheduler) deletes it within a few of its one-second ticks
@@ -156,7 +167,7 @@ async def test_two_apis_and_a_worker_share_one_truth(clients: tuple[Client, Clie
         assert code == "EXPIRED"
         assert time.monotonic() < deadline, "the worker did not purge the expired key"
         await asyncio.sleep(0.2)
-    assert await two.verify(old_token) == "NOT_FOUND"
+    await refused_within(two, old_token, PROPAGATION_SECONDS)
     for api in (one, two):
         assert old_id not in await api.key_ids(session, organization_id)
     assert await one.verify(rolled["token"]) == "VALID"

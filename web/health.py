@@ -15,6 +15,7 @@ from aiohttp import web
 from tortoise.connection import get_connection
 
 from models.database import database_unavailable
+from models.key_cache import key_cache_report
 from telemetry.database import database_error_observed
 from web.rest import Operation, Reply
 from web.shapes import describe, to_json
@@ -28,6 +29,31 @@ class Liveness:
     """The process is running."""
 
     status: Literal["ok"] = field(metadata=describe("Always `ok`."))
+    key_cache: Literal["listening", "bypass", "off"] = field(
+        metadata=describe(
+            "The verification cache: `listening` (answers from memory, hears every revocation), "
+            "`bypass` (cannot hear revocations now: every verification asks the database) or "
+            "`off` (KEY_CACHE_SIZE=0)."
+        )
+    )
+    key_cache_entries: int = field(metadata=describe("Keys (and unknown tokens) held now."))
+    key_cache_hits: int = field(metadata=describe("Verifications answered from memory."))
+    key_cache_misses: int = field(metadata=describe("Verifications that read the database."))
+    key_cache_negatives: int = field(
+        metadata=describe("Unknown tokens answered from memory (kept 2 s by default).")
+    )
+    key_cache_bypasses: int = field(
+        metadata=describe("Verifications that skipped the cache because it could not hear.")
+    )
+    revocations_heard: int = field(
+        metadata=describe("Revocations from other processes applied to this cache.")
+    )
+    revocation_propagation_p50_ms: float | None = field(
+        metadata=describe("Median time from a revocation's commit elsewhere to its eviction here.")
+    )
+    revocation_propagation_p99_ms: float | None = field(
+        metadata=describe("99th percentile of the same, over the last 4,096 revocations heard.")
+    )
 
 
 @dataclass(frozen=True)
@@ -40,7 +66,9 @@ class Readiness:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response(to_json(Liveness(status="ok")))
+    """Alive, with the verification cache's state and counters (this process's own)."""
+    report = key_cache_report()
+    return web.json_response(to_json(Liveness(status="ok", **report)))
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -2,6 +2,8 @@
 signal that hardens every answer.
 
 - `observe` (in `web/observe.py`): the request id and the HTTP metrics, around everything.
+- `direct`: `POST /v1/keys/verify` (exactly) goes straight to its handler inside the database
+  context, with `unavailable`'s 503, past the layers below that have nothing to do for it.
 - `refuse_credentials_in_urls`: a token in a URL ends up in proxies' logs, browser history and
   Referer headers; it is refused with 400 before anything else runs.
 - `rest_problems` (`web/rest.py`): under `/v1/`, an unknown path or method is a problem document.
@@ -65,15 +67,39 @@ async def unavailable(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except Exception as error:
-        if not database_unavailable(error):
-            raise
-        database_error_observed(error)
-        log.warning("database unavailable: %s %s: %r", request.method, request.path, error)
-        headers = {"Retry-After": RETRY_AFTER_SECONDS}
-        if request.path == GRAPHQL_PATH:
-            body = {"errors": [ServiceUnavailable().formatted]}
-            return web.json_response(body, status=503, headers=headers)
-        return problem(503, "Service Unavailable", UNAVAILABLE_MESSAGE, headers=headers)
+        return _unavailable(request, error)
+
+
+def _unavailable(request: web.Request, error: Exception) -> web.Response:
+    """The 503 for a database that cannot answer; any other error is raised again."""
+    if not database_unavailable(error):
+        raise error
+    database_error_observed(error)
+    log.warning("database unavailable: %s %s: %r", request.method, request.path, error)
+    headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    if request.path == GRAPHQL_PATH:
+        body = {"errors": [ServiceUnavailable().formatted]}
+        return web.json_response(body, status=503, headers=headers)
+    return problem(503, "Service Unavailable", UNAVAILABLE_MESSAGE, headers=headers)
+
+
+# Requests that need nothing of the middlewares after `direct` but the database and its 503:
+# the exact path (no query string, so nothing for `refuse_credentials_in_urls` to find), a
+# method the route serves (nothing for `rest_problems`), outside GraphQL (nothing for
+# `authentication`). The verification every resource server sends on every request it serves
+# skips those layers; everything else takes them all.
+DIRECT = frozenset({("POST", "/v1/keys/verify")})
+
+
+@web.middleware
+async def direct(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if (request.method, request.raw_path) not in DIRECT:
+        return await handler(request)
+    with database_entered(request.app[DATABASE]):
+        try:
+            return await request.match_info.handler(request)
+        except Exception as error:
+            return _unavailable(request, error)
 
 
 @web.middleware
@@ -129,6 +155,7 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
 
 MIDDLEWARES = (
     observe,
+    direct,
     refuse_credentials_in_urls,
     rest_problems,
     unavailable,

@@ -14,7 +14,13 @@ import re
 from typing import Any
 from urllib.parse import unquote_plus
 
-from models.tokens import TOKEN_IN_TEXT, checksummed_spans
+from models.tokens import (
+    BODY_LENGTH,
+    CHECKSUM_LENGTH,
+    TOKEN_IN_TEXT,
+    TokenKind,
+    checksummed_spans,
+)
 
 REDACTED = "[redacted]"
 _HEADER = re.compile(
@@ -47,10 +53,31 @@ def _hides_token(chunk: str) -> bool:
     return False
 
 
+# What each pattern below needs to find anything: a `%` (encoded), a base62 run as long as a
+# token's body and checksum (`checksummed_spans`), a token's `kind_` head (TOKEN_IN_TEXT), or one
+# of these words (headers, schemes, the database's quoted values), in any case. Text with none of
+# them (most log lines: every access-log line of a verification) is returned as it is, without
+# the passes, which cost more than the rest of a cached verification.
+_LONG_RUN = re.compile(rf"[0-9A-Za-z]{{{BODY_LENGTH + CHECKSUM_LENGTH},}}")
+_HEADS = tuple(f"{kind.value}_" for kind in TokenKind)  # TOKEN_IN_TEXT needs one
+_WORDS = ("authorization", "cookie", "bearer", "basic", "key (", "failing row", "invalid input")
+
+
+def _may_hide_secret(text: str) -> bool:
+    if "%" in text or _LONG_RUN.search(text):
+        return True
+    if any(head in text for head in _HEADS) and TOKEN_IN_TEXT.search(text):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _WORDS)
+
+
 def redact(text: str) -> str:
     """`text` with every token and credential value replaced by `[redacted]`: tokens as written,
     percent-encoded (decoded repeatedly), or any base62 run carrying a valid token checksum
     whatever surrounds it; bearer and cookie values; values quoted in database errors."""
+    if not _may_hide_secret(text):
+        return text
     text = _ENCODED.sub(lambda m: REDACTED if _hides_token(m.group()) else m.group(), text)
     for start, end in reversed(checksummed_spans(text)):
         text = text[:start] + REDACTED + text[end:]

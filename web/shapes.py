@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 import uuid
@@ -37,23 +38,34 @@ def describe(
     }
 
 
+@functools.cache
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
+_FIELDS: dict[type, list[tuple[dataclasses.Field[Any], Any]]] = {}
+
+
 def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
-    hints = typing.get_type_hints(cls)
-    return [(field, hints[field.name]) for field in dataclasses.fields(cls)]
+    """A shape's fields with their resolved hints, computed once per class (resolving the
+    hints compiles each annotation: too costly per request)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = _FIELDS[cls] = [(field, hints[field.name]) for field in dataclasses.fields(cls)]
+    return found
 
 
 def _type_schema(hint: Any) -> dict[str, Any]:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        inner = _type_schema(options[0]) if len(options) == 1 else {
-            "anyOf": [_type_schema(option) for option in options]
-        }
+        inner = (
+            _type_schema(options[0])
+            if len(options) == 1
+            else {"anyOf": [_type_schema(option) for option in options]}
+        )
         return {"anyOf": [inner, {"type": "null"}]}
     if origin is Literal:
         return {"type": "string", "enum": list(typing.get_args(hint))}
@@ -63,6 +75,7 @@ def _type_schema(hint: Any) -> dict[str, Any]:
         str: {"type": "string"},
         bool: {"type": "boolean"},
         int: {"type": "integer"},
+        float: {"type": "number"},
         uuid.UUID: {"type": "string", "format": "uuid"},
         datetime: {"type": "string", "format": "date-time"},
     }
@@ -110,7 +123,7 @@ def to_json(shape: Any, *, omit: frozenset[str] = frozenset()) -> dict[str, Any]
     """A shape as its JSON object; fields named in `omit` (optional ones) are left out."""
     return {
         camel(field.name): _json_value(getattr(shape, field.name))
-        for field in dataclasses.fields(shape)
+        for field, _ in _fields(type(shape))
         if field.name not in omit
     }
 

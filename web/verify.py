@@ -10,6 +10,7 @@ networks or origins (`models.restrictions`) is checked against them, and a delet
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ _PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][
 ORIGIN_PATTERN = (
     f"^(null|[Hh][Tt][Tt][Pp][Ss]?://({_LABEL}\\.)*{_LABEL}(:{_PORT})?([/?#].*)?)$"
 )
+MAX_CLIENT_IP_LENGTH = 64  # an IPv6 address with a zone fits
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class VerifyRequest:
             "Optional: the IPv4 or IPv6 address of your own caller, as your server sees it. A "
             "key with allowedCidrs is FORBIDDEN (IP_NOT_ALLOWED) without it or outside them; "
             "a deleted key's is kept to show its owner who still sends it.",
-            max_length=64,
+            max_length=MAX_CLIENT_IP_LENGTH,
             formats=("ipv4", "ipv6"),
         ),
     )
@@ -105,6 +107,11 @@ class KeyVerification:
 
 _NAMING_FIELDS = frozenset({"key_id", "organization_id", "type", "name", "expires_at"})
 _NO_REASON = frozenset({"reason"})
+# Answers already serialised: the invalid ones are the same bytes every time, and a key in use
+# is answered with the same bytes until it changes (its `Verification` is the cache's).
+_INVALID_BODIES: dict[tuple[VerificationCode, DenialReason | None], bytes] = {}
+_VALID_BODIES: dict[int, tuple[Verification, bytes]] = {}  # by the answer's identity
+MAX_VALID_BODIES = 20_000  # about 500 bytes each; cleared, not evicted, when full
 
 
 def _verification_body(result: Verification) -> dict[str, object]:
@@ -124,6 +131,39 @@ def _verification_body(result: Verification) -> dict[str, object]:
     return to_json(answer, omit=omit)
 
 
+def _body_bytes(result: Verification) -> bytes:
+    if not result.valid:
+        answer = (result.code, result.reason)
+        body = _INVALID_BODIES.get(answer)
+        if body is None:
+            body = _INVALID_BODIES[answer] = json.dumps(_verification_body(result)).encode()
+        return body
+    found = _VALID_BODIES.get(id(result))
+    if found is not None and found[0] is result:
+        return found[1]
+    body = json.dumps(_verification_body(result)).encode()
+    if len(_VALID_BODIES) >= MAX_VALID_BODIES:
+        _VALID_BODIES.clear()
+    _VALID_BODIES[id(result)] = (result, body)
+    return body
+
+
+def _asked(body: dict[str, object]) -> VerifyRequest:
+    """The request's fields; the common body (`key`, maybe `clientIp`, both short strings, no
+    `origin`) without the general reader's per-field work (`api_key_verify` parses `clientIp`)."""
+    key, client_ip = body.get("key"), body.get("clientIp")
+    if (
+        type(key) is str
+        and len(key) <= MAX_TOKEN_LENGTH
+        and "origin" not in body
+        and (
+            client_ip is None or (type(client_ip) is str and len(client_ip) <= MAX_CLIENT_IP_LENGTH)
+        )
+    ):
+        return VerifyRequest(key=key, client_ip=client_ip)
+    return from_json(VerifyRequest, body)
+
+
 async def verify_key(request: web.Request) -> web.Response:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -137,7 +177,7 @@ async def verify_key(request: web.Request) -> web.Response:
     except BadBody as error:
         return problem(400, "Bad Request", error.message)
     try:
-        asked = from_json(VerifyRequest, body)
+        asked = _asked(body)
     except ShapeError as error:
         return problem(400, "Bad Request", str(error))
     try:
@@ -150,7 +190,12 @@ async def verify_key(request: web.Request) -> web.Response:
     except InvalidInput as error:
         return problem(400, "Bad Request", " ".join(p.message for p in error.problems))
     verification_counted(result, asked.key)
-    return web.json_response(_verification_body(result), headers={"Cache-Control": "no-store"})
+    return web.Response(
+        body=_body_bytes(result),
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 VERIFY = Operation(
