@@ -86,11 +86,11 @@ class ApiKey:
     created_by_key_id: strawberry.Private[uuid.UUID | None]
     # The replacement when a listing loaded it already (one query for the page): `replacedBy`
     # then resolves synchronously, and a page of 50 nodes completes without 50 awaitables.
-    replacement: strawberry.Private[entities.ApiKey | None] = None
+    replacement: strawberry.Private[ApiKeyRow | None] = None
 
     @classmethod
     def from_model(
-        cls, key: entities.ApiKey | ApiKeyRow, replacement: entities.ApiKey | None = None
+        cls, key: entities.ApiKey | ApiKeyRow, replacement: ApiKeyRow | None = None
     ) -> ApiKey:
         return cls(
             id=strawberry.ID(str(key.id)),
@@ -146,7 +146,7 @@ class ApiKey:
         assert self.replaced_by_id is not None
         return self._visible(await info.context.api_keys.load(self.replaced_by_id))
 
-    def _visible(self, key: entities.ApiKey | None) -> ApiKey | None:
+    def _visible(self, key: entities.ApiKey | ApiKeyRow | None) -> ApiKey | None:
         if key is None or key.organization_id != self.organization_id:
             return None
         return ApiKey.from_model(key)
