@@ -3,29 +3,37 @@
 graphql-core executes every field alike: a `Path`, a `GraphQLResolveInfo` (strawberry's, with
 its extra fields), the resolver, an awaitable check and `complete_value`, about 3 µs a field in
 pure Python. A page of 50 keys is some 700 fields, nearly all of them attributes of a plain
-object (`ApiKey.name`, `Edge.cursor`, `PageInfo.hasNextPage`): that machinery was ~60 % of a
-listing's CPU (README, "Benchmarks").
+object (`ApiKey.name`, `Edge.cursor`, `Connection.edges`, `PageInfo.hasNextPage`): that
+machinery was ~60 % of a listing's CPU (README, "Benchmarks").
 
-`LeanExecutionContext.execute_fields` answers such a field itself: a field without arguments
-whose resolver is strawberry's default one (no resolver, no field extension, no exception
-handler) and whose type is a scalar or an enum reads the attribute and serializes it, exactly
-what graphql-core would have done, and nothing more. Every other field, and any leaf whose value
-is null where the schema says it cannot be, or that does not serialize, goes through
-graphql-core's own `execute_field`, so errors, paths and nulls are graphql-core's. The shortcut
-is off when any schema extension resolves fields itself (strawberry then installs middleware
-around every resolver).
+`LeanExecutionContext.execute_fields` answers such a field itself when it has no arguments and
+its resolver is strawberry's default one (no resolver, no field extension, no exception
+handler), or its resolver is marked `@preloaded(attribute)` and the object holds the answer
+there already:
+- a scalar or enum: it reads the attribute and serializes it, what graphql-core would do;
+- an object, or a list of objects, of a type without `is_type_of`: it reads the attribute and
+  executes the object's selection on it directly (no resolve info for the field itself), and
+  handles an error the way graphql-core's `handle_field_error` does (null and an error for a
+  nullable field, propagated for a non-null one).
+Every other field goes through graphql-core's own `execute_field`, as does a leaf whose value is
+null where the schema says it cannot be or that does not serialize, a list holding a null, and
+anything under `@defer`: errors, paths and nulls stay graphql-core's. The shortcut is off when a
+schema extension resolves fields itself (strawberry then wraps every resolver in middleware).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+from collections.abc import Awaitable, Callable
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     Undefined,
     is_leaf_type,
 )
@@ -33,24 +41,67 @@ from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Per object type and field name: how to answer the field directly, or None when it cannot be.
-Plan = tuple[Callable[[Any], Any], Callable[[Any], Any], bool] | None
+F = TypeVar("F", bound=Callable[..., Any])
+PRELOADED = "_keyward_preloaded_from"
+
+
+class NotLoaded(enum.Enum):
+    """The type of `NOT_LOADED`: a preloaded answer that is not there (None is an answer)."""
+
+    NOT_LOADED = "NOT_LOADED"
+
+
+NOT_LOADED = NotLoaded.NOT_LOADED
+
+
+def preloaded(attribute: str) -> Callable[[F], F]:
+    """Marks a resolver whose answer the object may hold already, in `attribute`: where it is
+    not `NOT_LOADED` the executor reads it like an attribute field and calls no resolver (a
+    listing decides `status` and `replacedBy` for its whole page at once). The resolver must
+    give that same answer when it does run."""
+
+    def mark(resolver: F) -> F:
+        setattr(resolver, PRELOADED, attribute)
+        return resolver
+
+    return mark
+
+
+LEAF, OBJECT, OBJECTS = 0, 1, 2
+# Per object type and field name: (kind, read the attribute, field type, leaf serializer or
+# object type, whether null is allowed), or None when graphql-core answers the field.
+Plan = tuple[int, Callable[[Any], Any], GraphQLOutputType, Any, bool] | None
 _PLANS: dict[tuple[GraphQLObjectType, str], Plan] = {}
 
 
 def _plan(parent_type: GraphQLObjectType, field_name: str) -> Plan:
     field = parent_type.fields.get(field_name)
-    if field is None or field.args or not getattr(field.resolve, "_is_default", False):
+    definition = None if field is None else (field.extensions or {}).get("strawberry-definition")
+    if field is None or field.args or definition is None:
         return None
-    definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is None or definition.default_resolver is not getattr:
-        return None
-    non_null = isinstance(field.type, GraphQLNonNull)
-    leaf = field.type.of_type if non_null else field.type
-    if not is_leaf_type(leaf):
-        return None
-    assert isinstance(leaf, GraphQLLeafType)
-    return attrgetter(definition.python_name), leaf.serialize, non_null
+    if getattr(field.resolve, "_is_default", False):
+        if definition.default_resolver is not getattr:
+            return None
+        attribute = definition.python_name
+    else:
+        base = definition.base_resolver
+        wrapped = None if base is None or definition.extensions else base.wrapped_func
+        attribute = getattr(wrapped, PRELOADED, None)
+        if attribute is None:
+            return None
+    read = attrgetter(attribute)
+    nullable = not isinstance(field.type, GraphQLNonNull)
+    inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    if is_leaf_type(inner):
+        assert isinstance(inner, GraphQLLeafType)
+        return LEAF, read, field.type, inner.serialize, nullable
+    if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+        return OBJECT, read, field.type, inner, nullable
+    if isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
+        item = inner.of_type.of_type
+        if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
+            return OBJECTS, read, field.type, item, nullable
+    return None
 
 
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -63,55 +114,61 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         manager = self.middleware_manager
-        if manager is not None and manager._middleware_resolvers:
+        if position_context is not None or (manager is not None and manager._middleware_resolvers):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
         slow: dict[str, Any] = {}
-        for response_name, field_details_list in grouped_field_set.items():
-            node = field_details_list[0].node
-            key = (parent_type, node.name.value)
-            try:
-                plan = _PLANS[key]
-            except KeyError:
-                plan = _PLANS[key] = _plan(parent_type, node.name.value)
-            if plan is not None and not node.arguments:
-                read, serialize, non_null = plan
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                key = (parent_type, node.name.value)
+                try:
+                    plan = _PLANS[key]
+                except KeyError:
+                    plan = _PLANS[key] = _plan(parent_type, node.name.value)
+                results[response_name] = None  # keeps the document's order of response keys
+                if plan is None or node.arguments:
+                    slow[response_name] = field_details_list
+                    continue
+                kind, read, field_type, target, nullable = plan
                 value = read(source_value)
+                if value is NOT_LOADED:
+                    slow[response_name] = field_details_list
+                    continue
                 if value is None:
-                    if not non_null:
-                        results[response_name] = None
-                        continue
-                else:
+                    if not nullable:
+                        slow[response_name] = field_details_list
+                    continue
+                if kind == LEAF:
                     try:
-                        serialized = serialize(value)
+                        serialized = target(value)
                     except Exception:  # graphql-core's own path reports it, located
                         serialized = None
-                    if serialized is not None and serialized is not Undefined:
+                    if serialized is None or serialized is Undefined:
+                        slow[response_name] = field_details_list
+                    else:
                         results[response_name] = serialized
-                        continue
-            results[response_name] = None  # keeps the document's order of response keys
-            slow[response_name] = field_details_list
-        if not slow:
-            return results
-        return self._execute_remaining(
-            parent_type, source_value, path, slow, position_context, results
-        )
-
-    def _execute_remaining(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        slow: dict[str, Any],
-        position_context: Any,
-        results: dict[str, Any],
-    ) -> Any:
-        """graphql-core's `execute_fields` for the fields the shortcut left, into `results`."""
-        is_awaitable = self.is_awaitable
-        awaitable_fields: list[str] = []
-        try:
+                    continue
+                grouped, defers, _ = self.collect_subfields(target, field_details_list)
+                if defers or (kind == OBJECTS and not _plain_list(value)):
+                    slow[response_name] = field_details_list
+                    continue
+                field_path = Path(path, response_name, parent_type.name)
+                try:
+                    if kind == OBJECT:
+                        result = self.execute_fields(target, value, field_path, grouped, None)
+                    else:
+                        result = self._objects(target, value, field_path, grouped)
+                except Exception as error:
+                    self.handle_field_error(error, field_type, field_details_list, field_path)
+                    continue
+                if self.is_awaitable(result):
+                    result = self._guarded(result, field_type, field_details_list, field_path)
+                    awaitable_fields.append(response_name)
+                results[response_name] = result
             for response_name, field_details_list in slow.items():
                 result = self.execute_field(
                     parent_type,
@@ -124,7 +181,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     del results[response_name]
                     continue
                 results[response_name] = result
-                if is_awaitable(result):
+                if self.is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -143,3 +200,45 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _objects(
+        self, item_type: GraphQLObjectType, items: list[Any], path: Path, grouped: Any
+    ) -> Any:
+        """A list of non-null objects, each item executed directly."""
+        completed: list[Any] = []
+        pending: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                result = self.execute_fields(
+                    item_type, item, Path(path, index, None), grouped, None
+                )
+                if self.is_awaitable(result):
+                    pending.append(index)
+                completed.append(result)
+        except Exception:
+            if pending:
+                self.settle_in_background([completed[index] for index in pending])
+            raise
+        if not pending:
+            return completed
+
+        async def get_items() -> list[Any]:
+            awaited = await gather_with_cancel(*(completed[index] for index in pending))
+            for index, value in zip(pending, awaited, strict=True):
+                completed[index] = value
+            return completed
+
+        return get_items()
+
+    async def _guarded(
+        self, result: Awaitable[Any], field_type: GraphQLOutputType, details: Any, path: Path
+    ) -> Any:
+        try:
+            return await result
+        except Exception as error:
+            self.handle_field_error(error, field_type, details, path)
+            return None
+
+
+def _plain_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(item is not None for item in value)

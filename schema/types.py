@@ -41,6 +41,7 @@ from schema.connection import (
 )
 from schema.context import Info
 from schema.errors import BadUserInput
+from schema.execution import NOT_LOADED, NotLoaded, preloaded
 from schema.teams import (
     Invitation,
     Member,
@@ -84,14 +85,25 @@ class ApiKey:
     organization_id: strawberry.Private[uuid.UUID]
     replaced_by_id: strawberry.Private[uuid.UUID | None]
     created_by_key_id: strawberry.Private[uuid.UUID | None]
-    # The replacement when a listing loaded it already (one query for the page): `replacedBy`
-    # then resolves synchronously, and a page of 50 nodes completes without 50 awaitables.
-    replacement: strawberry.Private[ApiKeyRow | None] = None
+    # What a listing decided for its whole page at once (one query for the replacements, one
+    # `now`): the executor reads these instead of calling the resolvers (schema/execution.py),
+    # so a page's nodes complete without a resolver call or an awaitable. NOT_LOADED elsewhere.
+    listed_status: strawberry.Private[ApiKeyStatus | NotLoaded] = NOT_LOADED
+    listed_replaced_by: strawberry.Private[ApiKey | None | NotLoaded] = NOT_LOADED
 
     @classmethod
-    def from_model(
-        cls, key: entities.ApiKey | ApiKeyRow, replacement: ApiKeyRow | None = None
-    ) -> ApiKey:
+    def listed(cls, key: ApiKeyRow, replacement: ApiKeyRow | None, now: datetime) -> ApiKey:
+        """A node of a listing, with `replacement` (the row `replacedBy` names, when found)."""
+        node = cls.from_model(key)
+        node.listed_status = key.status(now)
+        if key.replaced_by_id is None:
+            node.listed_replaced_by = None
+        elif replacement is not None:
+            node.listed_replaced_by = node._visible(replacement)
+        return node
+
+    @classmethod
+    def from_model(cls, key: entities.ApiKey | ApiKeyRow) -> ApiKey:
         return cls(
             id=strawberry.ID(str(key.id)),
             name=key.name,
@@ -106,7 +118,6 @@ class ApiKey:
             organization_id=key.organization_id,
             replaced_by_id=key.replaced_by_id,
             created_by_key_id=key.created_by_key_id,
-            replacement=replacement,
         )
 
     usage = strawberry.field(
@@ -116,20 +127,24 @@ class ApiKey:
     )
 
     @strawberry.field(description="ACTIVE, ROLLED or EXPIRED, decided now from the timestamps.")
+    @preloaded("listed_status")
     def status(self, info: Info) -> ApiKeyStatus:
+        if self.listed_status is not NOT_LOADED:
+            return self.listed_status
         return entities.api_key_status(self.expires_at, self.rolled_at, info.context.now)
 
     @strawberry.field(
         description="The key that replaced this one when it was rolled; null when it was not "
         "rolled, or its replacement is deleted."
     )
+    @preloaded("listed_replaced_by")
     def replaced_by(self, info: Info) -> ApiKey | None:
-        # Not `async def`: graphql-core awaits the coroutine only when the replacement was not
-        # preloaded, so a listing's nodes complete synchronously.
+        # Not `async def`: a listing's answer (when the executor did not read it itself) is
+        # returned as it is, and only a replacement not loaded yet is awaited.
+        if self.listed_replaced_by is not NOT_LOADED:
+            return self.listed_replaced_by
         if self.replaced_by_id is None:
             return None
-        if self.replacement is not None:
-            return self._visible(self.replacement)
         return self._load_replaced_by(info)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -270,9 +285,10 @@ class Organization:
             KEYS,
             page,
             lambda key: (key.created_at, key.id),
-            lambda key: ApiKey.from_model(
+            lambda key: ApiKey.listed(
                 key,
                 None if key.replaced_by_id is None else replacements.get(key.replaced_by_id),
+                info.context.now,
             ),
         )
 
