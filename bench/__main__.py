@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, metrics_cost, procs, purge, report
+from bench import load, metrics_cost, mixed, procs, purge, report
 from bench.seed import Seeded, seed_in_subprocess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -38,11 +38,11 @@ CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(
 MODES = {
     "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
               "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rounds": 1, "warm_keys": 200,
-              "rate": 200.0,
+              "rate": 200.0, "mixed_rate": 150.0, "mixed_rounds": 1, "metrics_rounds": 2,
               "purge": {"sqlite": 1_000, "postgres": 2_000}},
     "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
              "rolled": 100, "seconds": 5.0, "warmup": 2.0, "rounds": 2, "warm_keys": 3_000,
-             "rate": 1_000.0,
+             "rate": 1_000.0, "mixed_rate": 300.0, "mixed_rounds": 4, "metrics_rounds": 8,
              "purge": {"sqlite": 100_000, "postgres": 1_000_000}},
 }
 
@@ -189,6 +189,10 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                       file=sys.stderr, flush=True)
             print(report.table([row]).splitlines()[-1], file=sys.stderr, flush=True)
             rows.append(row)
+        if not args.purge_only and "mixed" in args.paths.split(","):
+            rows.append(mixed.measure(db, cfg, work, args, ours, bodies["verify-warm"],
+                                      bodies["list"], {**json_headers, **auth}))
+            print(report.table([rows[-1]]).splitlines()[-1], file=sys.stderr, flush=True)
         if not args.purge_only and "metrics" in args.paths.split(","):
             rows.append(metrics_cost.measure(db, url, cfg, work, args, ours,
                                              bodies["verify-warm"]))
@@ -209,7 +213,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
-    parser.add_argument("--paths", default="verify,verify-warm,list,create,metrics",
+    parser.add_argument("--paths", default="verify,verify-warm,list,create,mixed,metrics",
                         help="which paths to measure (comma-separated), e.g. verify,verify-warm")
     parser.add_argument("--no-purge", action="store_true", help="skip the purge-expired row")
     parser.add_argument("--previous", type=Path, metavar="DIR",
