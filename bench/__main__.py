@@ -252,6 +252,9 @@ def main() -> int:
         "-purge.json" if args.purge_only else ".json")
     (RESULTS / name).write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(report.table(rows))
+    for row in rows:
+        if row.get("note"):
+            print(f"- {row['db']}, {row['path']}: {row['note']}")
     print(f"\n{mode} run, {result['load_tool']}, {result['seconds']:.0f} s on "
           f"{result['machine']['nproc']} × {result['machine']['cpu']}, load average at start "
           f"{result['machine']['loadavg_at_start'][0]:.1f}; saved to bench/results/{name}")
