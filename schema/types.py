@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -93,32 +93,25 @@ class ApiKey:
 
     @classmethod
     def listed(cls, key: ApiKeyRow, replacement: ApiKeyRow | None, now: datetime) -> ApiKey:
-        """A node of a listing, with `replacement` (the row `replacedBy` names, when found)."""
-        node = cls.from_model(key)
+        """A node of a listing, with `replacement` (the row `replacedBy` names, when found).
+
+        Filled in directly rather than through the dataclass `__init__`, whose keyword handling
+        for 15 fields cost ~6 µs a node against <1 µs (a page builds up to 100 of them); the
+        fields are exactly `from_model`'s."""
+        node = cls.__new__(cls)
+        node.__dict__.update(_fields(key))
         node.listed_status = key.status(now)
         if key.replaced_by_id is None:
             node.listed_replaced_by = None
         elif replacement is not None:
             node.listed_replaced_by = node._visible(replacement)
+        else:
+            node.listed_replaced_by = NOT_LOADED
         return node
 
     @classmethod
     def from_model(cls, key: entities.ApiKey | ApiKeyRow) -> ApiKey:
-        return cls(
-            id=strawberry.ID(str(key.id)),
-            name=key.name,
-            type=key.type,
-            is_default=key.is_default,
-            start=key.start,
-            token=key.token if key.type is entities.ApiKeyType.PUBLIC else None,
-            created_at=key.created_at,
-            expires_at=key.expires_at,
-            rolled_at=key.rolled_at,
-            last_used_at=key.last_used_at,
-            organization_id=key.organization_id,
-            replaced_by_id=key.replaced_by_id,
-            created_by_key_id=key.created_by_key_id,
-        )
+        return cls(**_fields(key))
 
     usage = strawberry.field(
         resolver=key_usage,
@@ -165,6 +158,27 @@ class ApiKey:
         if key is None or key.organization_id != self.organization_id:
             return None
         return ApiKey.from_model(key)
+
+
+def _fields(key: entities.ApiKey | ApiKeyRow) -> dict[str, Any]:
+    """An `ApiKey`'s dataclass fields from a key (its Private answers left NOT_LOADED)."""
+    return {
+        "id": strawberry.ID(str(key.id)),
+        "name": key.name,
+        "type": key.type,
+        "is_default": key.is_default,
+        "start": key.start,
+        "token": key.token if key.type is entities.ApiKeyType.PUBLIC else None,
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "rolled_at": key.rolled_at,
+        "last_used_at": key.last_used_at,
+        "organization_id": key.organization_id,
+        "replaced_by_id": key.replaced_by_id,
+        "created_by_key_id": key.created_by_key_id,
+        "listed_status": NOT_LOADED,
+        "listed_replaced_by": NOT_LOADED,
+    }
 
 
 @strawberry.type(description="A team that owns API keys; users belong to it with a role.")
