@@ -38,7 +38,7 @@ CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(
 MODES = {
     "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
               "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rounds": 1, "warm_keys": 200,
-              "rate": 200.0, "mixed_rate": 150.0, "mixed_rounds": 2, "metrics_rounds": 2,
+              "rate": 200.0, "mixed_rate": 150.0, "mixed_rounds": 1, "metrics_rounds": 1,
               "purge": {"sqlite": 1_000, "postgres": 2_000}},
     "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
              "rolled": 100, "seconds": 5.0, "warmup": 2.0, "rounds": 2, "warm_keys": 3_000,
