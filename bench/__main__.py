@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cache, load, metrics_cost, procs, purge, report
+from bench import cache, load, metrics_cost, mixed, procs, purge, report
 from bench.seed import Seeded, seed_in_subprocess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -38,11 +38,13 @@ CREATE_MUTATION = """mutation Create($input: CreateApiKeyInput!) { createApiKey(
 MODES = {
     "quick": {"organizations": 2, "keys_per_organization": 300, "listing_keys": 600,
               "rolled": 30, "seconds": 2.0, "warmup": 0.5, "rounds": 1, "warm_keys": 200,
-              "rate": 200.0, "trials": 20,
+              "rate": 200.0, "trials": 20, "mixed_rate": 150.0, "mixed_rounds": 1,
+              "metrics_rounds": 1,
               "purge": {"sqlite": 1_000, "postgres": 2_000}},
     "full": {"organizations": 10, "keys_per_organization": 9_000, "listing_keys": 10_000,
              "rolled": 100, "seconds": 5.0, "warmup": 2.0, "rounds": 2, "warm_keys": 3_000,
-             "rate": 1_000.0, "trials": 200,
+             "rate": 1_000.0, "trials": 200, "mixed_rate": 300.0, "mixed_rounds": 4,
+             "metrics_rounds": 8,
              "purge": {"sqlite": 100_000, "postgres": 1_000_000}},
 }
 
@@ -196,6 +198,10 @@ def run_backend(db: str, url: str, cfg: dict[str, Any], work: Path, args: argpar
                 continue
             rows.append(measure(name, label, ours, theirs, previous, our_path, their_path,
                                 headers))
+        if not args.purge_only and "mixed" in args.paths.split(","):
+            rows.append(mixed.measure(db, cfg, work, args, ours, bodies["verify-warm"],
+                                      bodies["list"], {**json_headers, **auth}))
+            print(report.table([rows[-1]]).splitlines()[-1], file=sys.stderr, flush=True)
         if not args.purge_only and "metrics" in args.paths.split(","):
             rows.append(metrics_cost.measure(db, url, cfg, work, args, ours,
                                              bodies["verify-warm"]))
@@ -237,7 +243,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy keyward in each first round (raw stacks, into --keep)")
     parser.add_argument("--keep", type=Path, help="keep logs and bodies in this folder")
-    parser.add_argument("--paths", default="verify,verify-warm,list,create,metrics,cache",
+    parser.add_argument("--paths", default="verify,verify-warm,list,create,mixed,metrics,cache",
                         help="which paths to measure (comma-separated), e.g. verify,verify-warm")
     parser.add_argument("--no-purge", action="store_true", help="skip the purge-expired row")
     parser.add_argument("--previous", type=Path, metavar="DIR",
@@ -280,6 +286,9 @@ def main() -> int:
         "-purge.json" if args.purge_only else ".json")
     (RESULTS / name).write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(report.table(rows))
+    for row in rows:
+        if row.get("note"):
+            print(f"- {row['db']}, {row['path']}: {row['note']}")
     print(f"\n{mode} run, {result['load_tool']}, {result['seconds']:.0f} s on "
           f"{result['machine']['nproc']} × {result['machine']['cpu']}, load average at start "
           f"{result['machine']['loadavg_at_start'][0]:.1f}; saved to bench/results/{name}")

@@ -71,21 +71,26 @@ def run(
     workdir: Path,
     rate: float,
     use_wrk: bool,
+    connections: int = CONNECTIONS,
+    closed: bool = False,
 ) -> Load:
-    """POST the lines of `bodies_file` round-robin to `base_url + path` for `seconds`."""
+    """POST the lines of `bodies_file` round-robin to `base_url + path` for `seconds`, over
+    `connections`; `closed`: each connection waits for its answer (wrk always does), instead of
+    the open loop's fixed `rate`."""
     if use_wrk:
-        return _wrk(base_url, path, bodies_file, headers, seconds, workdir)
-    return _openloop(base_url, path, bodies_file, headers, seconds, rate)
+        return _wrk(base_url, path, bodies_file, headers, seconds, workdir, connections)
+    return _openloop(base_url, path, bodies_file, headers, seconds, rate, connections, closed)
 
 
 def _wrk(
-    base_url: str, path: str, bodies: Path, headers: dict[str, str], seconds: float, workdir: Path
+    base_url: str, path: str, bodies: Path, headers: dict[str, str], seconds: float, workdir: Path,
+    connections: int,
 ) -> Load:
     lua_headers = "{" + ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items()) + "}"
-    script = workdir / "load.lua"
+    script = workdir / f"load-{path.strip('/').replace('/', '-')}-{connections}.lua"
     script.write_text(_LUA % {"path": path, "headers": lua_headers})
     command = [
-        "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency",
+        "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
         "--timeout", "10s", "-s", str(script), base_url, "--", str(bodies),
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
@@ -105,12 +110,13 @@ def _wrk(
 
 
 def _openloop(
-    base_url: str, path: str, bodies: Path, headers: dict[str, str], seconds: float, rate: float
+    base_url: str, path: str, bodies: Path, headers: dict[str, str], seconds: float, rate: float,
+    connections: int, closed: bool,
 ) -> Load:
     command = [
         sys.executable, "-m", "bench.openloop", "--url", base_url + path, "--bodies", str(bodies),
-        "--rate", str(rate), "--seconds", str(seconds), "--connections", str(CONNECTIONS),
-        "--headers", json.dumps(headers),
+        "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections),
+        "--headers", json.dumps(headers), *(["--closed"] if closed else []),
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
     return Load(tool="open-loop", **json.loads(out.stdout.splitlines()[-1]))

@@ -23,7 +23,7 @@ from models.clock import as_utc, utcnow
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType
 from models.errors import ApiKeyNotFound, ApiKeyNotRollable, InvalidInput, Problems
 from models.key_changes import key_changed, key_changes
-from models.key_listing import ApiKeyRow, KeyFilter, key_page
+from models.key_listing import ApiKeyRow, KeyFilter, key_page, key_rows_by_ids
 from models.pagination import Page, PageRequest
 from models.policies import KeyPolicy
 from models.request_context import NO_REQUEST, RequestContext
@@ -234,10 +234,11 @@ async def api_key_list(
     return await key_page(access.organization.id, page, keys)
 
 
-async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKey]:
-    """Keys by id in one query (for `replacedBy` in listings). The caller holds rows that
-    reference them and shows a key only when it is of the same organization as its row."""
-    return {key.id: key for key in await ApiKey.filter(id__in=key_ids)}
+async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow]:
+    """Keys by id in one query (for `replacedBy` in listings), as plain rows. The caller holds
+    rows that reference them and shows a key only when it is of the same organization as its
+    row."""
+    return await key_rows_by_ids(key_ids)
 
 
 async def api_key_roll(

@@ -190,6 +190,20 @@ async def key_page(
     return await paginate(request, fetch, lambda key: (key.created_at, key.id), total)
 
 
+async def key_rows_by_ids(key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow]:
+    """Keys by id as plain rows, in one query (`replacedBy` and `createdByKey` of a page)."""
+    if not key_ids:
+        return {}
+    db = ApiKey._meta.db
+    sqlite = is_sqlite(db)
+    marks = ", ".join("?" for _ in key_ids)
+    sql = f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE id IN ({marks})"
+    params = [str(key_id) if sqlite else key_id for key_id in key_ids]
+    _, rows = await db.execute_query(sql if sqlite else numbered(sql), params)
+    found = (_row(tuple(row)) for row in rows)
+    return {key.id: key for key in found}
+
+
 def _row(row: tuple[Any, ...]) -> ApiKeyRow:
     (
         key_id,

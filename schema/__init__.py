@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.availability import DatabaseUnavailable
 from schema.cost import cost_limit
 from schema.errors import MaskUnexpectedErrors
+from schema.execution import LeanExecutionContext
 from schema.expensive import OneExpensiveMutation
 from schema.guard import GuardedSchema
 from schema.metrics import GraphQLMetrics
@@ -66,6 +67,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=LeanExecutionContext,
         config=StrawberryConfig(
             scalar_map={datetime: DATETIME},
             # "Did you mean …?" would map the schema for a caller denied introspection.

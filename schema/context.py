@@ -17,7 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from models.access import Principal, UserPrincipal, user_of
 from models.api_keys import api_keys_by_ids
-from models.entities import ApiKey
+from models.key_listing import ApiKeyRow
 from models.passwords import Passwords
 from models.policies import Policies
 from models.request_context import NO_REQUEST, RequestContext
@@ -26,7 +26,7 @@ from schema.leaks import KeyLeak, load_leaks
 from settings import Settings
 
 
-async def _load_api_keys(ids: list[uuid.UUID]) -> list[ApiKey | None]:
+async def _load_api_keys(ids: list[uuid.UUID]) -> list[ApiKeyRow | None]:
     found = await api_keys_by_ids(key_ids=ids)
     return [found.get(key_id) for key_id in ids]
 
@@ -42,7 +42,7 @@ class Context:
     client_address: str = ""
     # Where the request came from, as audit events record it.
     request: RequestContext = NO_REQUEST
-    api_keys: DataLoader[uuid.UUID, ApiKey | None] = field(
+    api_keys: DataLoader[uuid.UUID, ApiKeyRow | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_api_keys)
     )
     # Leaks by (organization id, key id): a page of keys costs one query.
