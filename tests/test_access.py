@@ -83,13 +83,13 @@ async def test_a_sign_in_does_not_change_who_the_request_is(api: Api) -> None:
 
 
 KEYS = ["READ_ORGANIZATION", "LIST_KEYS", "MANAGE_KEYS"]
-ADMIN = [*KEYS, "LIST_MEMBERS", "MANAGE_MEMBERS", "VIEW_AUDIT_LOG"]
+ADMIN = [*KEYS, "LIST_MEMBERS", "MANAGE_MEMBERS", "VIEW_AUDIT_LOG", "MANAGE_WEBHOOKS"]
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.OWNER, [*ADMIN[:-1], "MANAGE_OWNERS", "MANAGE_ORGANIZATION", "VIEW_AUDIT_LOG"]),
+        (Role.OWNER, [*ADMIN[:-2], "MANAGE_OWNERS", "MANAGE_ORGANIZATION", *ADMIN[-2:]]),
         (Role.ADMIN, ADMIN),
         (Role.MEMBER, ["READ_ORGANIZATION", "LIST_KEYS", "LIST_MEMBERS"]),
     ],
