@@ -216,11 +216,13 @@ async def api_key_list(
     search: str | None = None,
     types: list[ApiKeyType] | None = None,
     statuses: list[ApiKeyStatus] | None = None,
+    replacements: bool = False,
 ) -> Page[ApiKeyRow]:
     """One page of the organization's keys, newest first (see `models.pagination`): plain rows
     from raw SQL (see `models.key_listing`), no model instances. `search` (in the name, or the
     beginning of the token), `types` and `statuses` (at `now`) narrow it; an empty or missing
-    one does not, and the page's total counts the narrowed set."""
+    one does not, and the page's total counts the narrowed set. With `replacements`, each row
+    carries the key that replaced it, when that key is of the same organization."""
     access.demand(Permission.LIST_KEYS)
     search = (search or "").strip() or None
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
@@ -231,7 +233,7 @@ async def api_key_list(
         types=frozenset(types) if types else None,
         statuses=frozenset(statuses) if statuses else None,
     )
-    return await key_page(access.organization.id, page, keys)
+    return await key_page(access.organization.id, page, keys, replacements=replacements)
 
 
 async def api_keys_by_ids(*, key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,17 +47,21 @@ class ApiKeyRow:
     last_denied_reason: str | None = None
     last_denied_address: str | None = None
     last_denied_origin: str | None = None
+    # The key `replaced_by_id` names, when the listing joined it (`key_page(replacements=True)`):
+    # None there means no replacement of this organization exists (deleted, or never rolled).
+    replacement: ApiKeyRow | None = None
 
     def status(self, now: datetime) -> ApiKeyStatus:
         return api_key_status(self.expires_at, self.rolled_at, now)
 
 
-_PAGE_COLUMNS = (
+_COLUMN_NAMES = (
     "id, organization_id, name, type, is_default, start, token, created_at, expires_at,"
     " rolled_at, last_used_at, replaced_by_id, created_by_key_id, allowed_cidrs,"
     " allowed_origins, restriction_mode, last_denied_at, last_denied_reason,"
     " last_denied_address, last_denied_origin"
 )
+_WIDTH = len(_COLUMN_NAMES.split(","))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,32 @@ def _moment(position: Position) -> datetime:
     return position[0].astimezone(UTC)
 
 
+def _page_query(
+    organization_id: uuid.UUID,
+    *,
+    after: Position | None,
+    before: Position | None,
+    reverse: bool,
+    limit: int,
+    sqlite: bool,
+    narrow: KeyFilter | None,
+    extra: str = "",
+    extra_params: tuple[Any, ...] = (),
+) -> tuple[str, list[Any]]:
+    """`page_sql` with `?` placeholders; `extra` (with `extra_params`) is one more column."""
+    where = _listed(organization_id, sqlite, narrow)
+    if after is not None:  # later in the list: older
+        where.add("(created_at, id) < (?, ?)", _moment(after), after[1])
+    if before is not None:  # earlier in the list: newer
+        where.add("(created_at, id) > (?, ?)", _moment(before), before[1])
+    order = "ASC" if reverse else "DESC"
+    sql = (
+        f"SELECT {_COLUMN_NAMES}{extra} FROM api_key WHERE {where.sql()}"
+        f" ORDER BY created_at {order}, id {order} LIMIT ?"
+    )
+    return sql, [*extra_params, *where.params, limit]
+
+
 def page_sql(
     organization_id: uuid.UUID,
     *,
@@ -147,47 +177,125 @@ def page_sql(
 ) -> tuple[str, list[Any]]:
     """The query of up to `limit` keys strictly between the positions, newest first (oldest
     first when `reverse`), and its parameters: an index range read from one end."""
-    where = _listed(organization_id, sqlite, narrow)
-    if after is not None:  # later in the list: older
-        where.add("(created_at, id) < (?, ?)", _moment(after), after[1])
-    if before is not None:  # earlier in the list: newer
-        where.add("(created_at, id) > (?, ?)", _moment(before), before[1])
-    order = "ASC" if reverse else "DESC"
-    sql = (
-        f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE {where.sql()}"
-        f" ORDER BY created_at {order}, id {order} LIMIT ?"
+    sql, params = _page_query(
+        organization_id,
+        after=after,
+        before=before,
+        reverse=reverse,
+        limit=limit,
+        sqlite=sqlite,
+        narrow=narrow,
     )
-    return (sql if sqlite else numbered(sql)), [*where.params, limit]
+    return (sql if sqlite else numbered(sql)), params
+
+
+def listing_sql(
+    organization_id: uuid.UUID,
+    *,
+    after: Position | None,
+    before: Position | None,
+    reverse: bool,
+    limit: int,
+    sqlite: bool,
+    narrow: KeyFilter | None = None,
+    replacements: bool = False,
+) -> tuple[str, list[Any]]:
+    """`page_sql`'s page in one statement with what else a listing needs: on each row the count
+    of the whole (narrowed) list (an uncorrelated subquery: computed once), and with
+    `replacements` the columns of the key its `replaced_by_id` names, when that key exists in
+    the same organization (NULLs otherwise)."""
+    counted = _listed(organization_id, sqlite, narrow)
+    sql, params = _page_query(
+        organization_id,
+        after=after,
+        before=before,
+        reverse=reverse,
+        limit=limit,
+        sqlite=sqlite,
+        narrow=narrow,
+        extra=f", (SELECT COUNT(*) FROM api_key WHERE {counted.sql()}) AS total",
+        extra_params=tuple(counted.params),
+    )
+    if replacements:
+        order = "ASC" if reverse else "DESC"
+        joined = ", ".join(f"r.{name.strip()}" for name in _COLUMN_NAMES.split(","))
+        sql = (
+            f"SELECT p.*, {joined} FROM ({sql}) AS p LEFT JOIN api_key r"
+            " ON r.id = p.replaced_by_id AND r.organization_id = p.organization_id"
+            f" ORDER BY p.created_at {order}, p.id {order}"
+        )
+    return (sql if sqlite else numbered(sql)), params
 
 
 async def key_page(
-    organization_id: uuid.UUID, request: PageRequest, narrow: KeyFilter | None = None
+    organization_id: uuid.UUID,
+    request: PageRequest,
+    narrow: KeyFilter | None = None,
+    *,
+    replacements: bool = False,
 ) -> Page[ApiKeyRow]:
     """One page of the organization's keys that pass `narrow`, newest first, as `request` asks;
-    and how many keys pass it in all."""
+    and how many keys pass it in all. With `replacements`, each row carries its replacement
+    (`ApiKeyRow.replacement`), joined in the page's query.
+
+    The page, its count and its replacements are one statement (`listing_sql`); only an empty
+    page asks for its count apart, and a page that does not start at an edge of the list asks
+    one row more (see `models.pagination`)."""
     db = ApiKey._meta.db
     sqlite = is_sqlite(db)
+    counted: list[int] = []
 
     async def fetch(
         after: Position | None, before: Position | None, reverse: bool, limit: int
     ) -> list[ApiKeyRow]:
-        sql, params = page_sql(
-            organization_id,
-            after=after,
-            before=before,
-            reverse=reverse,
-            limit=limit,
-            sqlite=sqlite,
-            narrow=narrow,
-        )
+        whole = not counted  # the page itself, not the one-row look beyond its start
+        if whole:
+            sql, params = listing_sql(
+                organization_id,
+                after=after,
+                before=before,
+                reverse=reverse,
+                limit=limit,
+                sqlite=sqlite,
+                narrow=narrow,
+                replacements=replacements,
+            )
+        else:
+            sql, params = page_sql(
+                organization_id,
+                after=after,
+                before=before,
+                reverse=reverse,
+                limit=limit,
+                sqlite=sqlite,
+                narrow=narrow,
+            )
         _, rows = await db.execute_query(sql, params)
-        return [_row(tuple(row)) for row in rows]
+        found = [tuple(row) for row in rows]
+        if not whole:
+            return [_row(row, None, organization_id) for row in found]
+        counted.append(int(found[0][_WIDTH]) if found else -1)
+        if not replacements:
+            return [_row(row[:_WIDTH], None, organization_id) for row in found]
+        return [_joined(row, organization_id) for row in found]
 
-    counted = _listed(organization_id, sqlite, narrow)
-    count_sql = f"SELECT COUNT(*) FROM api_key WHERE {counted.sql()}"
-    _, count = await db.execute_query(count_sql if sqlite else numbered(count_sql), counted.params)
-    total = int(tuple(count[0])[0])
-    return await paginate(request, fetch, lambda key: (key.created_at, key.id), total)
+    page = await paginate(request, fetch, lambda key: (key.created_at, key.id), 0)
+    total = counted[0] if counted else -1
+    if total < 0:
+        where = _listed(organization_id, sqlite, narrow)
+        count_sql = f"SELECT COUNT(*) FROM api_key WHERE {where.sql()}"
+        _, count = await db.execute_query(
+            count_sql if sqlite else numbered(count_sql), where.params
+        )
+        total = int(tuple(count[0])[0])
+    return replace(page, total_count=total)
+
+
+def _joined(row: tuple[Any, ...], organization: uuid.UUID) -> ApiKeyRow:
+    """A row of `listing_sql` with replacements: the key, its count, its replacement's columns."""
+    found = row[_WIDTH + 1] is not None
+    replacement = _row(row[_WIDTH + 1 :], None, organization) if found else None
+    return _row(row[:_WIDTH], replacement, organization)
 
 
 async def key_rows_by_ids(key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow]:
@@ -197,14 +305,23 @@ async def key_rows_by_ids(key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow
     db = ApiKey._meta.db
     sqlite = is_sqlite(db)
     marks = ", ".join("?" for _ in key_ids)
-    sql = f"SELECT {_PAGE_COLUMNS} FROM api_key WHERE id IN ({marks})"
+    sql = f"SELECT {_COLUMN_NAMES} FROM api_key WHERE id IN ({marks})"
     params = [str(key_id) if sqlite else key_id for key_id in key_ids]
     _, rows = await db.execute_query(sql if sqlite else numbered(sql), params)
     found = (_row(tuple(row)) for row in rows)
     return {key.id: key for key in found}
 
 
-def _row(row: tuple[Any, ...]) -> ApiKeyRow:
+_TYPES = {str(key_type): key_type for key_type in ApiKeyType}
+
+
+def _row(
+    row: tuple[Any, ...],
+    replacement: ApiKeyRow | None = None,
+    organization: uuid.UUID | None = None,
+) -> ApiKeyRow:
+    """A row of `_COLUMN_NAMES` as an `ApiKeyRow`; `organization`, when the query chose it, is
+    not parsed again."""
     (
         key_id,
         org_id,
@@ -229,9 +346,9 @@ def _row(row: tuple[Any, ...]) -> ApiKeyRow:
     ) = row
     return ApiKeyRow(
         id=as_uuid(key_id),
-        organization_id=as_uuid(org_id),
+        organization_id=as_uuid(org_id) if organization is None else organization,
         name=name,
-        type=ApiKeyType(type_),
+        type=_TYPES[type_],
         is_default=bool(is_default),
         start=start,
         token=token,
@@ -248,6 +365,7 @@ def _row(row: tuple[Any, ...]) -> ApiKeyRow:
         last_denied_reason=denied_reason,
         last_denied_address=denied_address,
         last_denied_origin=denied_origin,
+        replacement=replacement,
     )
 
 

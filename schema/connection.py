@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from models.errors import InvalidInput
 from models.pagination import (
@@ -130,8 +131,7 @@ def connection(
     node: Callable[[Item], Node],
 ) -> Connection[Node]:
     edges = [
-        Edge(cursor=encode_cursor(listing, position(item)), node=node(item))
-        for item in page.items
+        Edge(cursor=encode_cursor(listing, position(item)), node=node(item)) for item in page.items
     ]
     return Connection(
         edges=edges,
@@ -143,3 +143,19 @@ def connection(
         ),
         total_count=page.total_count,
     )
+
+
+def asks(selections: Sequence[Selection], *path: str) -> bool:
+    """Whether `selections` (a field's, from `info.selected_fields`) ask for the field at `path`
+    (response names aside), through fragments. A selection under a directive (`@include`,
+    `@skip`) counts as asked: a resolver that skips work on a "no" never skips asked work."""
+    name, rest = path[0], path[1:]
+    for selection in selections:
+        if selection.directives:
+            return True
+        if isinstance(selection, SelectedField):
+            if selection.name == name and (not rest or asks(selection.selections, *rest)):
+                return True
+        elif asks(selection.selections, *path):
+            return True
+    return False
