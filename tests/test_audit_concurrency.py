@@ -11,16 +11,14 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from models.audit_entities import AuditEvent
 from models.audit_log import audit_chain_verify
 from models.database import database_close, database_entered, database_open
 from tests.harness import CREATE_API_KEY, ON_POSTGRES, PASSWORD, SIGN_UP
-from tests.postgres_server import free_port
 from tests.support import DELETE_API_KEY, ROLL_API_KEY
-from tests.test_topology import Client, Process
+from tests.test_topology import Client, api_processes, ready_clients
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="two API processes on PostgreSQL")
 
@@ -30,33 +28,14 @@ ROUNDS = 3  # each round: 8 operations at once, split across the two processes
 
 @pytest.fixture
 def two_apis(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres_url,
-        "PASSWORD_TIME_COST": "1",
-        "PASSWORD_MEMORY_KIB": "1024",
-        "DB_POOL_SIZE": "4",
-    }
-    ports = [free_port(), free_port()]
-    processes = [
-        Process(f"api{n}", ["serve", "--no-scheduler", "--port", str(port)], env, tmp_path)
-        for n, port in enumerate(ports)
-    ]
-    try:
-        yield [f"http://127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.stop()
-        for process in processes:
-            print(f"--- {process.name} (exit {process.popen.returncode})\n{process.output()}")
+    with api_processes(postgres_url, tmp_path) as urls:
+        yield urls
 
 
 @pytest.fixture
 async def clients(two_apis: list[str]) -> AsyncIterator[tuple[Client, Client]]:
-    async with aiohttp.ClientSession() as session:
-        first, second = Client(session, two_apis[0]), Client(session, two_apis[1])
-        await asyncio.gather(first.ready(), second.ready())
-        yield first, second
+    async with ready_clients(two_apis) as pair:
+        yield pair
 
 
 async def test_eight_concurrent_key_operations_from_two_processes_leave_a_whole_chain(

@@ -7,18 +7,15 @@ database (SQLite file or PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from tests.harness import CREATE_API_KEY, ON_POSTGRES, PASSWORD, SIGN_UP
-from tests.postgres_server import free_port
-from tests.test_topology import Client, Process
+from tests.test_topology import Client, api_processes, ready_clients
 
 UPDATE = """
 mutation Update($input: UpdateApiKeyInput!) {
@@ -29,33 +26,14 @@ mutation Update($input: UpdateApiKeyInput!) {
 
 @pytest.fixture
 def two_apis(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PASSWORD_TIME_COST": "1",
-        "PASSWORD_MEMORY_KIB": "1024",
-        "DB_POOL_SIZE": "4",
-    }
-    ports = [free_port(), free_port()]
-    processes = [
-        Process(f"api{n}", ["serve", "--no-scheduler", "--port", str(port)], env, tmp_path)
-        for n, port in enumerate(ports)
-    ]
-    try:
-        yield [f"http://127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.stop()
-        for process in processes:
-            print(f"--- {process.name} (exit {process.popen.returncode})\n{process.output()}")
+    with api_processes(database_url, tmp_path) as urls:
+        yield urls
 
 
 @pytest.fixture
 async def clients(two_apis: list[str]) -> AsyncIterator[tuple[Client, Client]]:
-    async with aiohttp.ClientSession() as session:
-        first, second = Client(session, two_apis[0]), Client(session, two_apis[1])
-        await asyncio.gather(first.ready(), second.ready())
-        yield first, second
+    async with ready_clients(two_apis) as pair:
+        yield pair
 
 
 async def _verdict(client: Client, token: str, client_ip: str) -> dict[str, Any]:

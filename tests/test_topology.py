@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,24 +57,28 @@ class Process:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-@pytest.fixture
-def topology(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    """Two API base URLs, and a worker purging expired keys every second."""
+@contextmanager
+def api_processes(
+    database_url: str, logs: Path, *, worker: bool = False, **settings: str
+) -> Iterator[list[str]]:
+    """Two `server.py serve` processes on `database_url` (and a worker, when asked), with
+    `settings` in their environment: yields the two APIs' base URLs; prints every process's
+    output when done."""
     env = {
         **os.environ,
-        "DATABASE_URL": postgres_url,
-        "JOBS_INTERVAL_SECONDS": "1",
-        "EXPIRED_KEY_RETENTION_SECONDS": "0",
+        "DATABASE_URL": database_url,
         "PASSWORD_TIME_COST": "1",
         "PASSWORD_MEMORY_KIB": "1024",
         "DB_POOL_SIZE": "4",
+        **settings,
     }
     ports = [free_port(), free_port()]
     processes = [
-        Process(f"api{n}", ["serve", "--no-scheduler", "--port", str(port)], env, tmp_path)
+        Process(f"api{n}", ["serve", "--no-scheduler", "--port", str(port)], env, logs)
         for n, port in enumerate(ports)
     ]
-    processes.append(Process("worker", ["worker"], env, tmp_path))
+    if worker:
+        processes.append(Process("worker", ["worker"], env, logs))
     try:
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
@@ -81,6 +86,14 @@ def topology(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
             process.stop()
         for process in processes:
             print(f"--- {process.name} (exit {process.popen.returncode})\n{process.output()}")
+
+
+@pytest.fixture
+def topology(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    """Two API base URLs, and a worker purging expired keys every second."""
+    settings = {"JOBS_INTERVAL_SECONDS": "1", "EXPIRED_KEY_RETENTION_SECONDS": "0"}
+    with api_processes(postgres_url, tmp_path, worker=True, **settings) as urls:
+        yield urls
 
 
 class Client:
@@ -117,12 +130,19 @@ class Client:
         return {edge["node"]["id"] for edge in organization["apiKeys"]["edges"]}
 
 
-@pytest.fixture
-async def clients(topology: list[str]) -> AsyncIterator[tuple[Client, Client]]:
+@asynccontextmanager
+async def ready_clients(urls: list[str]) -> AsyncIterator[tuple[Client, Client]]:
+    """Clients of the two APIs at `urls`, once both answer /readyz."""
     async with aiohttp.ClientSession() as session:
-        first, second = Client(session, topology[0]), Client(session, topology[1])
+        first, second = Client(session, urls[0]), Client(session, urls[1])
         await asyncio.gather(first.ready(), second.ready())
         yield first, second
+
+
+@pytest.fixture
+async def clients(topology: list[str]) -> AsyncIterator[tuple[Client, Client]]:
+    async with ready_clients(topology) as pair:
+        yield pair
 
 
 async def refused_within(client: Client, token: str, seconds: float) -> None:
