@@ -13,9 +13,11 @@ exist. Only a principal that may *see* the organization but lacks the permission
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from tortoise.expressions import Q
 
@@ -34,6 +36,9 @@ from models.key_verification import Verification, VerificationCode, api_key_veri
 from models.pagination import Page, PageRequest, Position, paginate
 from models.restrictions import parse_address
 from models.webhook_entities import WebhookDelivery, WebhookEndpoint
+
+# The objects `_people_object_access` finds: each names its organization.
+Owned = TypeVar("Owned", Invitation, WebhookEndpoint, WebhookDelivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,50 +328,57 @@ async def key_access(
     return None if access is None else KeyAccess(organization=access, key=key, seal=_SEAL)
 
 
+async def _people_object_access(
+    principal: Principal,
+    permission: Permission,
+    find: Callable[[uuid.UUID], Awaitable[Owned | None]],
+) -> tuple[OrganizationAccess, Owned] | None:
+    """An object that only people act on (an invitation, a webhook endpoint or delivery) and
+    its organization's access: `find` looks it up among the user's organizations only, so another
+    organization's object is not found. An API key has no rights on such objects at all."""
+    if isinstance(principal, KeyPrincipal):
+        raise _refusal(principal, permission)
+    found = await find(principal.user_id)
+    if found is None:
+        return None
+    access = await organization_access(principal, found.organization_id, permission)
+    return None if access is None else (access, found)
+
+
 async def invitation_access(
     principal: Principal, invitation_id: uuid.UUID, permission: Permission
 ) -> tuple[OrganizationAccess, Invitation] | None:
-    """An invitation and its organization's access, if `principal` may see it: the lookup is
-    scoped to the principal's organizations, so another organization's invitation is not found.
-    An API key has no rights on invitations at all."""
-    if isinstance(principal, KeyPrincipal):
-        raise _refusal(principal, permission)
-    invitation = await Invitation.filter(
-        id=invitation_id, organization__memberships__user_id=principal.user_id
-    ).first()
-    if invitation is None:
-        return None
-    access = await organization_access(principal, invitation.organization_id, permission)
-    return None if access is None else (access, invitation)
+    """An invitation and its organization's access, if `principal` may see it."""
+    return await _people_object_access(
+        principal,
+        permission,
+        lambda user_id: Invitation.filter(
+            id=invitation_id, organization__memberships__user_id=user_id
+        ).first(),
+    )
 
 
 async def webhook_endpoint_access(
     principal: Principal, endpoint_id: uuid.UUID, permission: Permission
 ) -> tuple[OrganizationAccess, WebhookEndpoint] | None:
-    """A webhook endpoint and its organization's access, if `principal` may see it: the lookup
-    is scoped to the principal's organizations, so another organization's endpoint is not
-    found. Webhooks are for people: an API key has no rights on them."""
-    if isinstance(principal, KeyPrincipal):
-        raise _refusal(principal, permission)
-    endpoint = await WebhookEndpoint.filter(
-        id=endpoint_id, organization__memberships__user_id=principal.user_id
-    ).first()
-    if endpoint is None:
-        return None
-    access = await organization_access(principal, endpoint.organization_id, permission)
-    return None if access is None else (access, endpoint)
+    """A webhook endpoint and its organization's access, if `principal` may see it."""
+    return await _people_object_access(
+        principal,
+        permission,
+        lambda user_id: WebhookEndpoint.filter(
+            id=endpoint_id, organization__memberships__user_id=user_id
+        ).first(),
+    )
 
 
 async def webhook_delivery_access(
     principal: Principal, delivery_id: uuid.UUID, permission: Permission
 ) -> tuple[OrganizationAccess, WebhookDelivery] | None:
     """A webhook delivery and its organization's access, scoped like its endpoint."""
-    if isinstance(principal, KeyPrincipal):
-        raise _refusal(principal, permission)
-    delivery = await WebhookDelivery.filter(
-        id=delivery_id, endpoint__organization__memberships__user_id=principal.user_id
-    ).first()
-    if delivery is None:
-        return None
-    access = await organization_access(principal, delivery.organization_id, permission)
-    return None if access is None else (access, delivery)
+    return await _people_object_access(
+        principal,
+        permission,
+        lambda user_id: WebhookDelivery.filter(
+            id=delivery_id, endpoint__organization__memberships__user_id=user_id
+        ).first(),
+    )

@@ -15,6 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from models import expiry
@@ -249,27 +250,16 @@ async def key_page(
         after: Position | None, before: Position | None, reverse: bool, limit: int
     ) -> list[ApiKeyRow]:
         whole = not counted  # the page itself, not the one-row look beyond its start
-        if whole:
-            sql, params = listing_sql(
-                organization_id,
-                after=after,
-                before=before,
-                reverse=reverse,
-                limit=limit,
-                sqlite=sqlite,
-                narrow=narrow,
-                replacements=replacements,
-            )
-        else:
-            sql, params = page_sql(
-                organization_id,
-                after=after,
-                before=before,
-                reverse=reverse,
-                limit=limit,
-                sqlite=sqlite,
-                narrow=narrow,
-            )
+        query = partial(listing_sql, replacements=replacements) if whole else page_sql
+        sql, params = query(
+            organization_id,
+            after=after,
+            before=before,
+            reverse=reverse,
+            limit=limit,
+            sqlite=sqlite,
+            narrow=narrow,
+        )
         _, rows = await db.execute_query(sql, params)
         found = [tuple(row) for row in rows]
         if not whole:

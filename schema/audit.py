@@ -23,7 +23,7 @@ from models.key_verification import REPORTED
 from models.security_log import security_events_list
 from models.tombstones import revoked_key_uses_list
 from models.usage_report import UsageBucketSize, key_usage_buckets
-from schema.connection import MAX_CURSOR_CHARS, PageInfo, decode_cursor, encode_cursor
+from schema.connection import MAX_CURSOR_CHARS, Edge, PageInfo, decode_cursor, encode_cursor
 from schema.context import Info
 from schema.enums import described
 from schema.errors import BadUserInput
@@ -109,15 +109,9 @@ class AuditEvent:
         )
 
 
-@strawberry.type(description="An audit event and its cursor.")
-class AuditEventEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this event.")
-    node: AuditEvent = strawberry.field(description="The event.")
-
-
 @strawberry.type(description="A page of the audit log, newest first.")
 class AuditEventConnection:
-    edges: list[AuditEventEdge] = strawberry.field(description="The events of this page.")
+    edges: list[Edge[AuditEvent]] = strawberry.field(description="The events of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
@@ -200,7 +194,7 @@ async def audit_events(
     except InvalidInput as error:
         raise BadUserInput(error.message, field=error.field) from None
     edges = [
-        AuditEventEdge(
+        Edge(
             cursor=_log_cursor("auditEvents", str(event.sequence)),
             node=AuditEvent.from_model(event),
         )
@@ -236,15 +230,9 @@ class RevokedKeyUse:
         return await info.context.leaks.load((self.organization_id, uuid.UUID(self.key_id)))
 
 
-@strawberry.type(description="A revoked key's uses and its cursor.")
-class RevokedKeyUseEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this one.")
-    node: RevokedKeyUse = strawberry.field(description="The key's uses.")
-
-
 @strawberry.type(description="Deleted keys still being sent, most recently seen first.")
 class RevokedKeyUseConnection:
-    edges: list[RevokedKeyUseEdge] = strawberry.field(description="The keys of this page.")
+    edges: list[Edge[RevokedKeyUse]] = strawberry.field(description="The keys of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
@@ -272,7 +260,7 @@ async def revoked_key_uses(
     except InvalidInput as error:
         raise BadUserInput(error.message, field=error.field) from None
     edges = [
-        RevokedKeyUseEdge(
+        Edge(
             cursor=encode_cursor("revokedKeyUses", (use.last_seen_at, use.key_id)),
             node=RevokedKeyUse(
                 key_id=strawberry.ID(str(use.key_id)),
@@ -366,15 +354,9 @@ class SecurityEvent:
     details: JSON | None = strawberry.field(description="Facts of this kind of event.")
 
 
-@strawberry.type(description="A security event and its cursor.")
-class SecurityEventEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this event.")
-    node: SecurityEvent = strawberry.field(description="The event.")
-
-
 @strawberry.type(description="A page of your security log, newest first.")
 class SecurityEventConnection:
-    edges: list[SecurityEventEdge] = strawberry.field(description="The events of this page.")
+    edges: list[Edge[SecurityEvent]] = strawberry.field(description="The events of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
@@ -397,7 +379,7 @@ async def security_events(
     except InvalidInput as error:
         raise BadUserInput(error.message, field=error.field) from None
     edges = [
-        SecurityEventEdge(
+        Edge(
             cursor=_log_cursor("securityEvents", event.id),
             node=SecurityEvent(
                 id=strawberry.ID(event.id),
