@@ -40,7 +40,7 @@ from models.usage import usage_flush, usage_flush_forever
 from settings import Settings, SettingsError, redact_url
 from telemetry.database import database_observed
 from telemetry.logs import logging_configure
-from web.access_log import AccessLogger
+from web.fast_verify import KeywardRunner
 from web.metrics import add_metrics
 from web.middlewares import MIDDLEWARES, secure_response
 from web.observe import echo_request_id
@@ -179,6 +179,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def app_run(
+    app: web.Application,
+    *,
+    host: str,
+    port: int,
+    reuse_port: bool = False,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve `app` until SIGINT or SIGTERM, then shut down gracefully: `web.run_app`'s work, with
+    `KeywardRunner` (the verification fast path) in front."""
+
+    async def serving() -> None:
+        runner = KeywardRunner(app, handle_signals=True)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+            if ready is not None:
+                ready()
+            await asyncio.Event().wait()  # until a signal raises GracefulExit
+        finally:
+            await runner.cleanup()
+
+    with asyncio.Runner() as running:
+        loop = running.get_loop()
+        main = loop.create_task(serving())
+        try:
+            loop.run_until_complete(main)
+        except (web.GracefulExit, KeyboardInterrupt):
+            pass
+        finally:
+            if not main.done():  # a signal: clean up while the app's own tasks still run
+                main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    loop.run_until_complete(main)
+
+
 def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers: int = 1) -> int:
     if workers > 1:
         return serve_workers(settings, host=host, port=port, scheduler=scheduler, workers=workers)
@@ -188,12 +224,11 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers:
         f"database {redact_url(settings.database_url)}"
     )
     try:
-        web.run_app(
+        app_run(
             create_app(settings, scheduler=scheduler),
             host=host,
             port=port,
-            print=lambda _: print(listening, flush=True),
-            access_log_class=AccessLogger,
+            ready=lambda: print(listening, flush=True),
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
@@ -232,12 +267,10 @@ def serve_workers(
             code = 1
             try:
                 own = settings if number == 0 else replace(settings, metrics_port=None)
-                web.run_app(
+                app_run(
                     create_app(own, scheduler=scheduler and number == 0),
                     host=host,
                     port=port,
-                    print=None,
-                    access_log_class=AccessLogger,
                     reuse_port=True,
                 )
                 code = 0

@@ -53,6 +53,12 @@ async def database_open(
     return ctx
 
 
+def database_enter(database: TortoiseContext) -> None:
+    """`database_entered` for the rest of the current context, with no reset: for work that
+    runs in a context of its own (`contextvars.copy_context()`), discarded with it."""
+    _current_context.set(database)
+
+
 @contextmanager
 def database_entered(database: TortoiseContext) -> Iterator[None]:
     """Make `database` the current tortoise context in this task only.

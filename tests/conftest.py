@@ -28,6 +28,7 @@ from tests.harness import (
     TEST_DATABASE_URL,
     Api,
     Clock,
+    KeywardTestServer,
     postgres_empty,
     postgres_execute,
     run_apart,
@@ -132,7 +133,7 @@ def app(settings: Settings, clock: Clock, passwords: Passwords) -> web.Applicati
 
 @pytest.fixture
 async def client(app: web.Application, aiohttp_client: Any) -> AsyncIterator[TestClient[Any, Any]]:
-    test_client = await aiohttp_client(app)
+    test_client = await aiohttp_client(KeywardTestServer(app))
     if ON_POSTGRES:
         await postgres_empty(app)
     yield test_client

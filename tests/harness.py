@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from tortoise import connections
 
 from models.access import (
@@ -32,6 +32,7 @@ from models.access import (
 from models.db_config import tortoise_config
 from models.entities import ApiKeyType
 from models.errors import ApiKeyNotFound
+from web.fast_verify import KeywardRunner
 from web.state import DATABASE
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -46,6 +47,14 @@ FAST_PASSWORDS = {
 }
 PASSWORD = "correct horse battery staple"
 T = TypeVar("T")
+
+
+class KeywardTestServer(TestServer):
+    """A test server that listens as `server.py serve` does: through the verification fast
+    path (`web/fast_verify.py`), with keyward's access log."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return KeywardRunner(self.app, **kwargs)
 
 
 @dataclass

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from server import create_app
 from settings import Settings, SettingsError
-from tests.harness import FAST_PASSWORDS, Api, Clock
+from tests.harness import FAST_PASSWORDS, Api, Clock, KeywardTestServer
 from tests.support import ME
 from web.access_log import AccessLogger
 from web.redaction import REDACTED, install_log_redaction, redact
@@ -199,7 +199,7 @@ async def test_no_log_line_holds_a_secret(
 ) -> None:
     # given an app with keyward's access log, and a flow that handles every kind of secret
     app: web.Application = create_app(settings, clock=clock)
-    server = TestServer(app)
+    server = KeywardTestServer(app)
     await server.start_server(access_log_class=AccessLogger)
     client = await aiohttp_client(server)
     api = Api(client)

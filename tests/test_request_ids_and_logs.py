@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import unused_port
 
 from models import tokens
 from server import create_app
 from settings import Settings
 from telemetry.logs import log_handler
 from telemetry.requests import request_scope
-from tests.harness import Api, Clock
+from tests.harness import Api, Clock, KeywardTestServer
 from tests.jobs_support import ROOT, server_env
 from web.access_log import AccessLogger
 from web.redaction import REDACTED, install_log_redaction, redact
@@ -94,7 +94,7 @@ async def test_every_log_line_of_a_request_carries_its_id(
     settings: Settings, clock: Clock, aiohttp_client: Any, json_lines: io.StringIO
 ) -> None:
     # given a server with keyward's access log
-    server = TestServer(create_app(settings, clock=clock))
+    server = KeywardTestServer(create_app(settings, clock=clock))
     await server.start_server(access_log_class=AccessLogger)
     client = await aiohttp_client(server)
     json_lines.seek(0)

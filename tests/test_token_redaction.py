@@ -12,12 +12,11 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from models import tokens
 from server import create_app
 from settings import Settings
-from tests.harness import Api, Clock
+from tests.harness import Api, Clock, KeywardTestServer
 from web.access_log import AccessLogger
 from web.redaction import REDACTED, install_log_redaction, redact
 
@@ -97,7 +96,7 @@ async def test_a_server_logs_no_token_from_long_or_encoded_urls(
 ) -> None:
     # given a server with keyward's access log, and a secret key
     app: web.Application = create_app(settings, clock=clock)
-    server = TestServer(app)
+    server = KeywardTestServer(app)
     await server.start_server(access_log_class=AccessLogger)
     client = await aiohttp_client(server)
     api = Api(client)

@@ -70,12 +70,19 @@ async def unavailable(request: web.Request, handler: Handler) -> web.StreamRespo
         return _unavailable(request, error)
 
 
+def unavailable_observed(method: str, path: str, error: Exception) -> bool:
+    """Whether `error` says the database cannot answer now; if so it is counted and logged."""
+    if not database_unavailable(error):
+        return False
+    database_error_observed(error)
+    log.warning("database unavailable: %s %s: %r", method, path, error)
+    return True
+
+
 def _unavailable(request: web.Request, error: Exception) -> web.Response:
     """The 503 for a database that cannot answer; any other error is raised again."""
-    if not database_unavailable(error):
+    if not unavailable_observed(request.method, request.path, error):
         raise error
-    database_error_observed(error)
-    log.warning("database unavailable: %s %s: %r", request.method, request.path, error)
     headers = {"Retry-After": RETRY_AFTER_SECONDS}
     if request.path == GRAPHQL_PATH:
         body = {"errors": [ServiceUnavailable().formatted]}

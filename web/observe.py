@@ -43,20 +43,32 @@ CLIENT_CLOSED = 499
 
 def route_template(request: web.BaseRequest) -> str:
     """The template of the route that matched (`/graphql`), or `unmatched`."""
-    match_info = getattr(request, "match_info", None)
+    try:
+        match_info = getattr(request, "match_info", None)
+    except AssertionError:  # refused before routing (aiohttp's parser found it malformed)
+        return UNMATCHED
     resource = None if match_info is None else match_info.route.resource
     return UNMATCHED if resource is None else resource.canonical
 
 
 def _record(request: web.Request, status: int, seconds: float, scope: RequestScope) -> None:
-    route = route_template(request)
-    method = request.method if request.method in KNOWN_METHODS else "_OTHER"
+    observed(request.method, route_template(request), status, seconds, scope.graphql_counted)
+
+
+def observed(
+    method: str, route: str, status: int, seconds: float, graphql_counted: bool = False
+) -> None:
+    """A request answered: its HTTP metrics (and, for verification, its latency and a problem's
+    outcome); nothing while metrics are off."""
+    if not RECORDING.on:
+        return
+    method = method if method in KNOWN_METHODS else "_OTHER"
     child(HTTP_REQUEST_DURATION, method, route, str(status)).observe(seconds)
     if route == VERIFY_ROUTE:
         KEY_VERIFICATION_DURATION.observe(seconds)
         if status != 200:
             verification_observed(problem_outcome(status), "UNKNOWN")
-    elif route == GRAPHQL_ROUTE and status >= 400 and not scope.graphql_counted:
+    elif route == GRAPHQL_ROUTE and status >= 400 and not graphql_counted:
         if status == 401:
             result = "unauthenticated"
         elif status in LIMITED_STATUSES:
@@ -84,8 +96,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             status = CLIENT_CLOSED
             raise
         finally:
-            if RECORDING.on:
-                _record(request, status, time.perf_counter() - started, scope)
+            _record(request, status, time.perf_counter() - started, scope)
 
 
 async def echo_request_id(request: web.BaseRequest, response: web.StreamResponse) -> None:

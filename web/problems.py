@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -21,12 +22,19 @@ class Problem:
     detail: str = field(metadata=describe("What was wrong with this request, for a person."))
 
 
+def problem_bytes(status: int, title: str, detail: str) -> bytes:
+    """The problem document's JSON, as `problem` sends it."""
+    document = Problem(type="about:blank", title=title, status=status, detail=detail)
+    return json.dumps(to_json(document)).encode()
+
+
 def problem(
     status: int, title: str, detail: str, *, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(
-        to_json(Problem(type="about:blank", title=title, status=status, detail=detail)),
+    return web.Response(
+        body=problem_bytes(status, title, detail),
         status=status,
         content_type=PROBLEM_JSON,
+        charset="utf-8",
         headers=headers,
     )
