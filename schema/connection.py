@@ -86,10 +86,16 @@ class Connection(Generic[Node]):
     total_count: int = strawberry.field(description="How many items the whole list holds.")
 
 
-def encode_cursor(listing: str, position: Position) -> str:
+# base64's URL-safe alphabet from the standard one (what `base64.urlsafe_b64encode` does).
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def encode_cursor(listing: str, position: Position | tuple[datetime, str]) -> str:
+    """The cursor of the item at `position`; its id may be given as the UUID's text (a node's
+    `id`), which spares formatting it again."""
     moment, item_id = position
     raw = f"{listing}|{moment.astimezone(UTC).isoformat()}|{item_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE).decode().rstrip("=")
 
 
 def decode_cursor(listing: str, cursor: str, argument: str) -> Position:
@@ -133,6 +139,27 @@ def connection(
     edges = [
         Edge(cursor=encode_cursor(listing, position(item)), node=node(item)) for item in page.items
     ]
+    return _connection(page, edges)
+
+
+def node_connection(
+    listing: str,
+    page: Page[Item],
+    node: Callable[[Item], Node],
+    position: Callable[[Node], tuple[datetime, str]],
+) -> Connection[Node]:
+    """`connection`, each cursor from its node (`position` reads the node's time and id text):
+    a listing's nodes hold the id's text already."""
+    edges: list[Edge[Node]] = []
+    for item in page.items:
+        made = node(item)
+        edge = Edge.__new__(Edge)
+        edge.__dict__.update(cursor=encode_cursor(listing, position(made)), node=made)
+        edges.append(edge)
+    return _connection(page, edges)
+
+
+def _connection(page: Page[Item], edges: list[Edge[Node]]) -> Connection[Node]:
     return Connection(
         edges=edges,
         page_info=PageInfo(
