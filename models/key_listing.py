@@ -64,6 +64,18 @@ _COLUMN_NAMES = (
     " last_denied_address, last_denied_origin"
 )
 _WIDTH = len(_COLUMN_NAMES.split(","))
+# Each listed key's replacement, joined on the page's rows as the index range yields them: a
+# primary-key lookup each, no sort of its own. Its columns are renamed, so the page's conditions
+# (`_Where`) name the listed key's columns alone. The join is on the id only, so that no planner
+# can pick the organization's index for it (PostgreSQL did, on a table not yet analyzed, and
+# read the organization's every key for each row); `_joined` keeps a replacement only when it
+# is of the listed key's organization.
+_REPLACEMENT_COLUMNS = "".join(f", r.r_{name.strip()}" for name in _COLUMN_NAMES.split(","))
+_REPLACEMENT_JOIN = (
+    " LEFT JOIN (SELECT "
+    + ", ".join(f"{name.strip()} AS r_{name.strip()}" for name in _COLUMN_NAMES.split(","))
+    + " FROM api_key) AS r ON r.r_id = api_key.replaced_by_id"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +164,10 @@ def _page_query(
     narrow: KeyFilter | None,
     extra: str = "",
     extra_params: tuple[Any, ...] = (),
+    join: str = "",
 ) -> tuple[str, list[Any]]:
-    """`page_sql` with `?` placeholders; `extra` (with `extra_params`) is one more column."""
+    """`page_sql` with `?` placeholders; `extra` (with `extra_params`) are more columns, from
+    `join` too."""
     where = _listed(organization_id, sqlite, narrow)
     if after is not None:  # later in the list: older
         where.add("(created_at, id) < (?, ?)", _moment(after), after[1])
@@ -161,7 +175,7 @@ def _page_query(
         where.add("(created_at, id) > (?, ?)", _moment(before), before[1])
     order = "ASC" if reverse else "DESC"
     sql = (
-        f"SELECT {_COLUMN_NAMES}{extra} FROM api_key WHERE {where.sql()}"
+        f"SELECT {_COLUMN_NAMES}{extra} FROM api_key{join} WHERE {where.sql()}"
         f" ORDER BY created_at {order}, id {order} LIMIT ?"
     )
     return sql, [*extra_params, *where.params, limit]
@@ -204,8 +218,8 @@ def listing_sql(
 ) -> tuple[str, list[Any]]:
     """`page_sql`'s page in one statement with what else a listing needs: on each row the count
     of the whole (narrowed) list (an uncorrelated subquery: computed once), and with
-    `replacements` the columns of the key its `replaced_by_id` names, when that key exists in
-    the same organization (NULLs otherwise)."""
+    `replacements` the columns of the key its `replaced_by_id` names, when that key exists
+    (NULLs otherwise; whether it is of the same organization is for `_joined` to check)."""
     counted = _listed(organization_id, sqlite, narrow)
     sql, params = _page_query(
         organization_id,
@@ -215,17 +229,11 @@ def listing_sql(
         limit=limit,
         sqlite=sqlite,
         narrow=narrow,
-        extra=f", (SELECT COUNT(*) FROM api_key WHERE {counted.sql()}) AS total",
+        extra=f", (SELECT COUNT(*) FROM api_key WHERE {counted.sql()}) AS total"
+        + (_REPLACEMENT_COLUMNS if replacements else ""),
         extra_params=tuple(counted.params),
+        join=_REPLACEMENT_JOIN if replacements else "",
     )
-    if replacements:
-        order = "ASC" if reverse else "DESC"
-        joined = ", ".join(f"r.{name.strip()}" for name in _COLUMN_NAMES.split(","))
-        sql = (
-            f"SELECT p.*, {joined} FROM ({sql}) AS p LEFT JOIN api_key r"
-            " ON r.id = p.replaced_by_id AND r.organization_id = p.organization_id"
-            f" ORDER BY p.created_at {order}, p.id {order}"
-        )
     return (sql if sqlite else numbered(sql)), params
 
 
@@ -283,8 +291,10 @@ async def key_page(
 
 
 def _joined(row: tuple[Any, ...], organization: uuid.UUID) -> ApiKeyRow:
-    """A row of `listing_sql` with replacements: the key, its count, its replacement's columns."""
-    found = row[_WIDTH + 1] is not None
+    """A row of `listing_sql` with replacements: the key, its count, its replacement's columns
+    (the replacement kept only when it is of the key's organization: both columns as the driver
+    returned them)."""
+    found = row[_WIDTH + 1] is not None and row[_WIDTH + 2] == row[1]
     replacement = _row(row[_WIDTH + 1 :], None, organization) if found else None
     return _row(row[:_WIDTH], replacement, organization)
 
