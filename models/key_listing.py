@@ -276,7 +276,7 @@ async def key_page(
         counted.append(int(found[0][_WIDTH]) if found else -1)
         if not replacements:
             return [_row(row[:_WIDTH], None, organization_id) for row in found]
-        return [_joined(row, organization_id) for row in found]
+        return _joined(found, organization_id)
 
     page = await paginate(request, fetch, lambda key: (key.created_at, key.id), 0)
     total = counted[0] if counted else -1
@@ -290,13 +290,24 @@ async def key_page(
     return replace(page, total_count=total)
 
 
-def _joined(row: tuple[Any, ...], organization: uuid.UUID) -> ApiKeyRow:
-    """A row of `listing_sql` with replacements: the key, its count, its replacement's columns
-    (the replacement kept only when it is of the key's organization: both columns as the driver
-    returned them)."""
-    found = row[_WIDTH + 1] is not None and row[_WIDTH + 2] == row[1]
-    replacement = _row(row[_WIDTH + 1 :], None, organization) if found else None
-    return _row(row[:_WIDTH], replacement, organization)
+def _joined(rows: list[tuple[Any, ...]], organization: uuid.UUID) -> list[ApiKeyRow]:
+    """The rows of `listing_sql` with replacements: each key, its count, its replacement's
+    columns. A replacement is kept only when it is of the key's organization (both columns as
+    the driver returned them). One that is itself on the page (a rolled key's replacement is
+    newer, and often listed beside it) is that row of the page, parsed once."""
+    keys = [_row(row[:_WIDTH], None, organization) for row in rows]
+    on_page = {key.id: key for key in keys}
+    joined: list[ApiKeyRow] = []
+    for row, key in zip(rows, keys, strict=True):
+        if row[_WIDTH + 1] is None or row[_WIDTH + 2] != row[1]:
+            joined.append(key)
+            continue
+        assert key.replaced_by_id is not None
+        replacement = on_page.get(key.replaced_by_id)
+        if replacement is None:
+            replacement = _row(row[_WIDTH + 1 :], None, organization)
+        joined.append(key._replace(replacement=replacement))
+    return joined
 
 
 async def key_rows_by_ids(key_ids: list[uuid.UUID]) -> dict[uuid.UUID, ApiKeyRow]:

@@ -152,9 +152,13 @@ class ApiKey:
     listed_replaced_by: strawberry.Private[ApiKey | None | NotLoaded] = NOT_LOADED
 
     @classmethod
-    def listed(cls, key: ApiKeyRow, now: datetime, *, joined: bool) -> ApiKey:
+    def listed(
+        cls, key: ApiKeyRow, now: datetime, *, joined: bool, made: dict[uuid.UUID, ApiKey]
+    ) -> ApiKey:
         """A node of a listing; `joined` when its rows carry their replacements
-        (`ApiKeyRow.replacement`), else `replacedBy` is left to its resolver.
+        (`ApiKeyRow.replacement`), else `replacedBy` is left to its resolver. `made` holds the
+        page's nodes so far, by id: a replacement listed on the same page is that node (the
+        same row of the same statement; what it preloads is what its resolvers would answer).
 
         Filled in directly rather than through the dataclass `__init__`, whose keyword handling
         for 15 fields cost ~6 µs a node against <1 µs (a page builds up to 100 of them); the
@@ -163,15 +167,17 @@ class ApiKey:
         fields["listed_status"] = entities.api_key_status(key.expires_at, key.rolled_at, now)
         replacement = key.replacement
         if replacement is not None:
-            fields["listed_replaced_by"] = (
-                cls.from_model(replacement)
-                if replacement.organization_id == key.organization_id
-                else None
-            )
+            if replacement.organization_id != key.organization_id:
+                fields["listed_replaced_by"] = None
+            else:
+                fields["listed_replaced_by"] = made.get(replacement.id) or cls.from_model(
+                    replacement
+                )
         elif joined or key.replaced_by_id is None:
             fields["listed_replaced_by"] = None
         node = cls.__new__(cls)
         node.__dict__ = fields
+        made[key.id] = node
         return node
 
     @classmethod
@@ -390,10 +396,11 @@ class Organization:
         except InvalidInput as error:
             raise BadUserInput(error.message, field=error.field) from None
         now = info.context.now
+        made: dict[uuid.UUID, ApiKey] = {}
         return node_connection(
             KEYS,
             page,
-            lambda key: ApiKey.listed(key, now, joined=joined),
+            lambda key: ApiKey.listed(key, now, joined=joined, made=made),
             lambda node: (node.created_at, node.id),
         )
 
