@@ -253,7 +253,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if kind == OBJECTS and not _plain_list(value):
                     slow.append((response_name, details))
                     continue
-                field_path = Path(path, response_name, parent_type.name)
+                field_path = _path((path, response_name, parent_type.name))
                 try:
                     if kind == OBJECT:
                         result = self._run(target, value, field_path, inner)
@@ -325,7 +325,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         run = self._run
         try:
             for index in range(start, len(items)):
-                result = run(item_type, items[index], Path(path, index, None), steps)
+                result = run(item_type, items[index], _path((path, index, None)), steps)
                 if self.is_awaitable(result):
                     pending.append(index)
                 completed.append(result)
@@ -367,6 +367,15 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 _NO_PLAN = (None, None, None, False, None, None)
+
+
+def _path(parts: tuple[Path | None, str | int, str | None]) -> Path:
+    """`Path(prev, key, typename)`, made as the tuple it is: the named tuple's own constructor
+    is a Python function, and a page makes some 250 of them."""
+    return _new_tuple(Path, parts)
+
+
+_new_tuple = tuple.__new__
 
 
 def _plain_list(value: Any) -> bool:
