@@ -13,12 +13,19 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
+from strawberry.types import Info
 
 from models.errors import InvalidInput
 from models.pagination import (
@@ -172,17 +179,46 @@ def _connection(page: Page[Item], edges: list[Edge[Node]]) -> Connection[Node]:
     )
 
 
-def asks(selections: Sequence[Selection], *path: str) -> bool:
-    """Whether `selections` (a field's, from `info.selected_fields`) ask for the field at `path`
-    (response names aside), through fragments. A selection under a directive (`@include`,
-    `@skip`) counts as asked: a resolver that skips work on a "no" never skips asked work."""
+def asks(info: Info[Any, Any], *path: str) -> bool:
+    """Whether the resolving field's selection (every node of it: a response key asked twice is
+    one field) asks for the field at `path` (response names aside), through fragments. A
+    selection under a directive (`@include`, `@skip`) counts as asked: a resolver that skips
+    work on a "no" never skips asked work. Read from the document itself: strawberry's
+    `selected_fields` converts the whole subtree, arguments included, on every call."""
+    raw = info._raw_info
+    fragments = raw.fragments
+    return any(
+        node.selection_set is not None
+        and _asks(node.selection_set.selections, fragments, path)
+        for node in raw.field_nodes
+    )
+
+
+def _asks(
+    selections: Sequence[SelectionNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    path: tuple[str, ...],
+) -> bool:
     name, rest = path[0], path[1:]
     for selection in selections:
         if selection.directives:
             return True
-        if isinstance(selection, SelectedField):
-            if selection.name == name and (not rest or asks(selection.selections, *rest)):
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name and (
+                not rest
+                or (
+                    selection.selection_set is not None
+                    and _asks(selection.selection_set.selections, fragments, rest)
+                )
+            ):
                 return True
-        elif asks(selection.selections, *path):
-            return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _asks(selection.selection_set.selections, fragments, path):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and fragment.directives:
+                return True
+            if fragment is not None and _asks(fragment.selection_set.selections, fragments, path):
+                return True
     return False

@@ -379,10 +379,9 @@ class Organization:
         request = connection_arguments(KEYS, first, after, last, before)
         # Only the work the selection asks for: `totalCount` alone needs no page (the count
         # rides on a one-row query), and the replacements are joined only for `replacedBy`.
-        selected = info.selected_fields[0].selections
-        if not (asks(selected, "edges") or asks(selected, "pageInfo")):
+        if not (asks(info, "edges") or asks(info, "pageInfo")):
             request = PageRequest(first=0)
-        joined = asks(selected, "edges", "node", "replacedBy")
+        joined = asks(info, "edges", "node", "replacedBy")
         try:
             page = await api_key_list(
                 access=self.access,

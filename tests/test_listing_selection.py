@@ -172,3 +172,25 @@ async def test_each_replacement_is_found_by_its_primary_key_on_postgres(
     details = " ".join(str(tuple(row)[-1]) for row in plan)
     # then
     assert "Index Cond: (id = api_key.replaced_by_id)" in details, details
+
+
+TWICE = """
+query Twice($id: ID) {
+  organization(id: $id) {
+    apiKeys(first: 10) { totalCount }
+    apiKeys(first: 10) { edges { node { id } } }
+  }
+}
+"""
+
+
+async def test_a_connection_asked_twice_under_one_name_answers_both_selections(
+    api: Api, clock: Clock
+) -> None:
+    # given
+    account, _ = await rolled_twice(api, clock)
+    # when the count and the page are asked in two selections of the same field
+    merged = await listed(api, account, TWICE)
+    # then the page is read for the second one too
+    assert merged["totalCount"] == 4
+    assert len(merged["edges"]) == 4
