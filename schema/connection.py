@@ -188,8 +188,7 @@ def asks(info: Info[Any, Any], *path: str) -> bool:
     raw = info._raw_info
     fragments = raw.fragments
     return any(
-        node.selection_set is not None
-        and _asks(node.selection_set.selections, fragments, path)
+        node.selection_set is not None and _asks(node.selection_set.selections, fragments, path)
         for node in raw.field_nodes
     )
 
