@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import os
 import signal
@@ -179,6 +180,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Objects a young collection waits for (Python's default: 700). A listing's answer holds a few
+# thousand while it is built, and is freed by reference counting once sent: at 700 each listing
+# ran about one young collection, and one of the older generation every ten, ~0.2 ms a request
+# between them; at 5,000 ~0.05 ms. Cyclic garbage waits for at most that many objects.
+YOUNG_COLLECTION_THRESHOLD = 5_000
+
+
+async def _heap_frozen(app: web.Application) -> None:
+    """Once the app has started, what it built (modules, the schema, the ORM's models) is kept
+    out of the garbage collector's full collections, which otherwise walked those ~110,000
+    objects every few hundred requests: ~0.2 ms a request on average, measured on the listing.
+    Young collections run less often (`YOUNG_COLLECTION_THRESHOLD`)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
+
+
+def _served(app: web.Application) -> web.Application:
+    app.on_startup.append(_heap_frozen)  # after the cleanup contexts' starts
+    return app
+
+
 def app_run(
     app: web.Application,
     *,
@@ -225,7 +249,7 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers:
     )
     try:
         app_run(
-            create_app(settings, scheduler=scheduler),
+            _served(create_app(settings, scheduler=scheduler)),
             host=host,
             port=port,
             ready=lambda: print(listening, flush=True),
@@ -268,7 +292,7 @@ def serve_workers(
             try:
                 own = settings if number == 0 else replace(settings, metrics_port=None)
                 app_run(
-                    create_app(own, scheduler=scheduler and number == 0),
+                    _served(create_app(own, scheduler=scheduler and number == 0)),
                     host=host,
                     port=port,
                     reuse_port=True,

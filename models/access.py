@@ -35,6 +35,7 @@ from models.errors import Forbidden
 from models.key_verification import Verification, VerificationCode, api_key_verify
 from models.pagination import Page, PageRequest, Position, paginate
 from models.restrictions import parse_address
+from models.sql import is_sqlite, numbered
 from models.webhook_entities import WebhookDelivery, WebhookEndpoint
 
 # The objects `_people_object_access` finds: each names its organization.
@@ -230,6 +231,19 @@ async def visible_organization_ids(principal: Principal) -> list[uuid.UUID]:
     )
 
 
+async def _organization(organization_id: uuid.UUID) -> Organization | None:
+    """`Organization.get_or_none(id=…)` as one raw statement (see `models.sql`): the same
+    instance as tortoise makes it, without rendering a queryset's SQL on every request."""
+    db = Organization._meta.db
+    sqlite = is_sqlite(db)
+    columns = ", ".join(Organization._meta.fields_db_projection.values())
+    sql = f"SELECT {columns} FROM organization WHERE id = ?"
+    rows = await db.execute_query_dict(
+        sql if sqlite else numbered(sql), [str(organization_id) if sqlite else organization_id]
+    )
+    return Organization._init_from_db(**rows[0]) if rows else None
+
+
 async def organization_access(
     principal: Principal, organization_id: uuid.UUID | None, permission: Permission
 ) -> OrganizationAccess | None:
@@ -241,7 +255,7 @@ async def organization_access(
             raise _refusal(principal, permission)
         if organization_id not in (None, principal.organization_id):
             return None
-        organization = await Organization.get_or_none(id=principal.organization_id)
+        organization = await _organization(principal.organization_id)
         return None if organization is None else _grant(principal, organization, None)
     if organization_id is None:
         return None

@@ -13,12 +13,19 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
+from strawberry.types import Info
 
 from models.errors import InvalidInput
 from models.pagination import (
@@ -86,10 +93,16 @@ class Connection(Generic[Node]):
     total_count: int = strawberry.field(description="How many items the whole list holds.")
 
 
-def encode_cursor(listing: str, position: Position) -> str:
+# base64's URL-safe alphabet from the standard one (what `base64.urlsafe_b64encode` does).
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def encode_cursor(listing: str, position: Position | tuple[datetime, str]) -> str:
+    """The cursor of the item at `position`; its id may be given as the UUID's text (a node's
+    `id`), which spares formatting it again."""
     moment, item_id = position
     raw = f"{listing}|{moment.astimezone(UTC).isoformat()}|{item_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE).decode().rstrip("=")
 
 
 def decode_cursor(listing: str, cursor: str, argument: str) -> Position:
@@ -133,6 +146,27 @@ def connection(
     edges = [
         Edge(cursor=encode_cursor(listing, position(item)), node=node(item)) for item in page.items
     ]
+    return _connection(page, edges)
+
+
+def node_connection(
+    listing: str,
+    page: Page[Item],
+    node: Callable[[Item], Node],
+    position: Callable[[Node], tuple[datetime, str]],
+) -> Connection[Node]:
+    """`connection`, each cursor from its node (`position` reads the node's time and id text):
+    a listing's nodes hold the id's text already."""
+    edges: list[Edge[Node]] = []
+    for item in page.items:
+        made = node(item)
+        edge = Edge.__new__(Edge)
+        edge.__dict__.update(cursor=encode_cursor(listing, position(made)), node=made)
+        edges.append(edge)
+    return _connection(page, edges)
+
+
+def _connection(page: Page[Item], edges: list[Edge[Node]]) -> Connection[Node]:
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -145,17 +179,45 @@ def connection(
     )
 
 
-def asks(selections: Sequence[Selection], *path: str) -> bool:
-    """Whether `selections` (a field's, from `info.selected_fields`) ask for the field at `path`
-    (response names aside), through fragments. A selection under a directive (`@include`,
-    `@skip`) counts as asked: a resolver that skips work on a "no" never skips asked work."""
+def asks(info: Info[Any, Any], *path: str) -> bool:
+    """Whether the resolving field's selection (every node of it: a response key asked twice is
+    one field) asks for the field at `path` (response names aside), through fragments. A
+    selection under a directive (`@include`, `@skip`) counts as asked: a resolver that skips
+    work on a "no" never skips asked work. Read from the document itself: strawberry's
+    `selected_fields` converts the whole subtree, arguments included, on every call."""
+    raw = info._raw_info
+    fragments = raw.fragments
+    return any(
+        node.selection_set is not None and _asks(node.selection_set.selections, fragments, path)
+        for node in raw.field_nodes
+    )
+
+
+def _asks(
+    selections: Sequence[SelectionNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    path: tuple[str, ...],
+) -> bool:
     name, rest = path[0], path[1:]
     for selection in selections:
         if selection.directives:
             return True
-        if isinstance(selection, SelectedField):
-            if selection.name == name and (not rest or asks(selection.selections, *rest)):
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name and (
+                not rest
+                or (
+                    selection.selection_set is not None
+                    and _asks(selection.selection_set.selections, fragments, rest)
+                )
+            ):
                 return True
-        elif asks(selection.selections, *path):
-            return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _asks(selection.selection_set.selections, fragments, path):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and fragment.directives:
+                return True
+            if fragment is not None and _asks(fragment.selection_set.selections, fragments, path):
+                return True
     return False

@@ -62,6 +62,8 @@ class _Walk:
         # A fragment's cost does not depend on where it is spread: computed once, so fragments
         # spreading fragments cannot make the walk exponential.
         self.fragment_costs: dict[str, int] = {}
+        # Whether a `first`/`last` came from a variable: then the cost is this request's only.
+        self.read_variables = False
 
     def multiplier(self, node: FieldNode, definition: GraphQLField | None) -> int:
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
@@ -84,6 +86,7 @@ class _Walk:
                 if isinstance(literal, IntValueNode):
                     value = _HUGE if len(literal.value) > 18 else int(literal.value)
                 elif isinstance(literal, VariableNode):
+                    self.read_variables = True
                     value = self.variables.get(literal.name.value)
             else:
                 value = definition.args[name].default_value
@@ -137,13 +140,29 @@ def document_cost(
     variables: Mapping[str, Any] | None,
 ) -> int:
     """The operation's cost: the most nodes it may ask for."""
+    return _walked(schema, operation, fragments, variables)[0]
+
+
+def _walked(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None,
+) -> tuple[int, bool]:
+    """The operation's cost, and whether it depends on the variables."""
     root = {
         OperationType.QUERY: schema.query_type,
         OperationType.MUTATION: schema.mutation_type,
         OperationType.SUBSCRIPTION: schema.subscription_type,
     }[operation.operation]
     walk = _Walk(schema, fragments, variables or {})
-    return walk.cost(operation.selection_set, root, frozenset())
+    return walk.cost(operation.selection_set, root, frozenset()), walk.read_variables
+
+
+# Costs that depend on the document alone, by (schema, query text, operation name): a client
+# sends the same few documents again and again. Bounded like the parser's cache.
+KNOWN_COSTS_SIZE = 256
+_known_costs: dict[tuple[GraphQLSchema, str, str | None], int] = {}
 
 
 def cost_limit(max_cost: int) -> Callable[[], SchemaExtension]:
@@ -153,6 +172,16 @@ def cost_limit(max_cost: int) -> Callable[[], SchemaExtension]:
         def on_execute(self) -> Iterator[None]:
             context = self.execution_context
             document = context.graphql_document
+            schema = context.schema._schema
+            known = None
+            if isinstance(context.query, str):
+                known = (schema, context.query, context.operation_name)
+                cost = _known_costs.get(known)
+                if cost is not None:
+                    if cost > max_cost and context.result is None:
+                        context.result = _refusal(cost, max_cost)
+                    yield
+                    return
             if document is not None and context.result is None:
                 operations = [
                     d for d in document.definitions if isinstance(d, OperationDefinitionNode)
@@ -169,22 +198,27 @@ def cost_limit(max_cost: int) -> Callable[[], SchemaExtension]:
                     if isinstance(d, FragmentDefinitionNode)
                 }
                 if len(chosen) == 1:
-                    cost = document_cost(
-                        context.schema._schema, chosen[0], fragments, context.variables
-                    )
+                    cost, by_variables = _walked(schema, chosen[0], fragments, context.variables)
+                    if known is not None and not by_variables:
+                        if len(_known_costs) >= KNOWN_COSTS_SIZE:
+                            _known_costs.clear()
+                        _known_costs[known] = cost
                     if cost > max_cost:
-                        context.result = ExecutionResult(
-                            data=None,
-                            errors=[
-                                CostLimitExceeded(
-                                    f"This document may ask for {cost:,} nodes; at "
-                                    f"most {max_cost:,} are allowed. Ask for smaller pages "
-                                    "(first/last) or fewer fields.",
-                                    cost=cost,
-                                    maxCost=max_cost,
-                                )
-                            ],
-                        )
+                        context.result = _refusal(cost, max_cost)
             yield
 
     return CostLimit
+
+
+def _refusal(cost: int, max_cost: int) -> ExecutionResult:
+    return ExecutionResult(
+        data=None,
+        errors=[
+            CostLimitExceeded(
+                f"This document may ask for {cost:,} nodes; at most {max_cost:,} are allowed. "
+                "Ask for smaller pages (first/last) or fewer fields.",
+                cost=cost,
+                maxCost=max_cost,
+            )
+        ],
+    )

@@ -15,6 +15,10 @@ there already:
   executes the object's selection on it directly (no resolve info for the field itself), and
   handles an error the way graphql-core's `handle_field_error` does (null and an error for a
   nullable field, propagated for a non-null one).
+What each field of a selection needs (its plan, its object's own selection) is decided once
+per request and selection (`_program`), not once per object: a page's 50 nodes share one. A
+`String`, `ID` or `Boolean` value of exactly that Python type is its own serialization, and an
+enum member's name comes from a table (strawberry's serializer compares it with each value).
 Every other field goes through graphql-core's own `execute_field`, as does a leaf whose value is
 null where the schema says it cannot be or that does not serialize, a list holding a null, and
 anything under `@defer`: errors, paths and nulls stay graphql-core's. The shortcut is off when a
@@ -31,6 +35,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -41,6 +46,7 @@ from graphql import (
 )
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,14 +75,25 @@ def preloaded(attribute: str) -> Callable[[F], F]:
     return mark
 
 
-LEAF, OBJECT, OBJECTS = 0, 1, 2
+LEAF, OBJECT, OBJECTS, SLOW = 0, 1, 2, 3
 # How long a list's items execute before the loop is yielded: a page of 50 keys took ~3 ms of
 # CPU in one piece, and every verification that arrived meanwhile waited for all of it.
 SLICE_SECONDS = 0.001
 # Per object type and field name: (kind, read the attribute, field type, leaf serializer or
-# object type, whether null is allowed), or None when graphql-core answers the field.
-Plan = tuple[int, Callable[[Any], Any], GraphQLOutputType, Any, bool] | None
+# object type, whether null is allowed, the type a leaf's value is its own serialization of),
+# or None when graphql-core answers the field.
+Plan = tuple[int, Callable[[Any], Any], GraphQLOutputType, Any, bool, type | None] | None
 _PLANS: dict[tuple[GraphQLObjectType, str], Plan] = {}
+# One step per response key of a selection: (response name, its field details, kind, read,
+# field type, serializer or object type, nullable, identity type, the steps of the object's own
+# selection).
+Step = tuple[str, Any, int, Any, Any, Any, bool, Any, Any]
+# graphql-core's serializers that return a value of this exact type as it is.
+_IDENTITY: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
 
 
 def _plan(parent_type: GraphQLObjectType, field_name: str) -> Plan:
@@ -99,17 +116,89 @@ def _plan(parent_type: GraphQLObjectType, field_name: str) -> Plan:
     inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     if is_leaf_type(inner):
         assert isinstance(inner, GraphQLLeafType)
-        return LEAF, read, field.type, inner.serialize, nullable
+        serialize = _enum_serializer(inner) or inner.serialize
+        return LEAF, read, field.type, serialize, nullable, _IDENTITY.get(inner.serialize)
     if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
-        return OBJECT, read, field.type, inner, nullable
+        return OBJECT, read, field.type, inner, nullable, None
     if isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
         item = inner.of_type.of_type
         if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
-            return OBJECTS, read, field.type, item, nullable
+            return OBJECTS, read, field.type, item, nullable, None
     return None
 
 
+def _enum_serializer(leaf: GraphQLLeafType) -> Callable[[Any], Any] | None:
+    """strawberry's enum serializer compares a member with each of the enum's values in turn;
+    this answers the same name from a table, and leaves anything else to that serializer."""
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not isinstance(members, enum.EnumMeta):
+        return None
+    names: dict[Any, str] = {}
+    member: Any
+    for member in members:
+        for name, value in leaf.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    fallback = leaf.serialize
+
+    def serialize(value: Any) -> Any:
+        if type(value) is members:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return fallback(value)
+
+    return serialize
+
+
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per selection (object type, grouped field set): its steps, decided once per request;
+        # the grouped field set is kept with them so that its id is not reused meanwhile.
+        self._programs: dict[tuple[GraphQLObjectType, int], tuple[Any, list[Step]]] = {}
+
+    def _program(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Step]:
+        key = (parent_type, id(grouped_field_set))
+        found = self._programs.get(key)
+        if found is not None:
+            return found[1]
+        steps: list[Step] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            plan_key = (parent_type, node.name.value)
+            try:
+                plan = _PLANS[plan_key]
+            except KeyError:
+                plan = _PLANS[plan_key] = _plan(parent_type, node.name.value)
+            if plan is None or node.arguments:
+                steps.append((response_name, field_details_list, SLOW, *_NO_PLAN))
+                continue
+            kind, read, field_type, target, nullable, identity = plan
+            selection = None
+            if kind != LEAF:
+                grouped, defers, _ = self.collect_subfields(target, field_details_list)
+                if defers:
+                    steps.append((response_name, field_details_list, SLOW, *_NO_PLAN))
+                    continue
+                selection = self._program(target, grouped)
+            steps.append(
+                (
+                    response_name,
+                    field_details_list,
+                    kind,
+                    read,
+                    field_type,
+                    target,
+                    nullable,
+                    identity,
+                    selection,
+                )
+            )
+        self._programs[key] = (grouped_field_set, steps)
+        return steps
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -123,29 +212,33 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        return self._run(
+            parent_type, source_value, path, self._program(parent_type, grouped_field_set)
+        )
+
+    def _run(
+        self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None, steps: Any
+    ) -> Any:
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
-        slow: dict[str, Any] = {}
+        slow: list[tuple[str, Any]] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                key = (parent_type, node.name.value)
-                try:
-                    plan = _PLANS[key]
-                except KeyError:
-                    plan = _PLANS[key] = _plan(parent_type, node.name.value)
+            for step in steps:
+                response_name, details, kind, read, field_type, target, nullable, same, inner = step
                 results[response_name] = None  # keeps the document's order of response keys
-                if plan is None or node.arguments:
-                    slow[response_name] = field_details_list
+                if kind == SLOW:
+                    slow.append((response_name, details))
                     continue
-                kind, read, field_type, target, nullable = plan
                 value = read(source_value)
+                if kind == LEAF and type(value) is same:
+                    results[response_name] = value
+                    continue
                 if value is NOT_LOADED:
-                    slow[response_name] = field_details_list
+                    slow.append((response_name, details))
                     continue
                 if value is None:
                     if not nullable:
-                        slow[response_name] = field_details_list
+                        slow.append((response_name, details))
                     continue
                 if kind == LEAF:
                     try:
@@ -153,34 +246,33 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     except Exception:  # graphql-core's own path reports it, located
                         serialized = None
                     if serialized is None or serialized is Undefined:
-                        slow[response_name] = field_details_list
+                        slow.append((response_name, details))
                     else:
                         results[response_name] = serialized
                     continue
-                grouped, defers, _ = self.collect_subfields(target, field_details_list)
-                if defers or (kind == OBJECTS and not _plain_list(value)):
-                    slow[response_name] = field_details_list
+                if kind == OBJECTS and not _plain_list(value):
+                    slow.append((response_name, details))
                     continue
-                field_path = Path(path, response_name, parent_type.name)
+                field_path = _path((path, response_name, parent_type.name))
                 try:
                     if kind == OBJECT:
-                        result = self.execute_fields(target, value, field_path, grouped, None)
+                        result = self._run(target, value, field_path, inner)
                     else:
-                        result = self._objects(target, value, field_path, grouped)
+                        result = self._objects(target, value, field_path, inner)
                 except Exception as error:
-                    self.handle_field_error(error, field_type, field_details_list, field_path)
+                    self.handle_field_error(error, field_type, details, field_path)
                     continue
                 if self.is_awaitable(result):
-                    result = self._guarded(result, field_type, field_details_list, field_path)
+                    result = self._guarded(result, field_type, details, field_path)
                     awaitable_fields.append(response_name)
                 results[response_name] = result
-            for response_name, field_details_list in slow.items():
+            for response_name, details in slow:
                 result = self.execute_field(
                     parent_type,
                     source_value,
-                    field_details_list,
+                    details,
                     Path(path, response_name, parent_type.name),
-                    position_context,
+                    None,
                 )
                 if result is Undefined:
                     del results[response_name]
@@ -207,34 +299,33 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return get_results()
 
     def _objects(
-        self, item_type: GraphQLObjectType, items: list[Any], path: Path, grouped: Any
+        self, item_type: GraphQLObjectType, items: list[Any], path: Path, steps: list[Step]
     ) -> Any:
         """A list of non-null objects, each item executed directly; a long list yields the event
         loop every `SLICE_SECONDS` of work, so other requests are not held up behind it."""
         completed: list[Any] = []
         pending: list[int] = []
-        index = self._items(item_type, items, path, grouped, 0, completed, pending)
+        index = self._items(item_type, items, path, steps, 0, completed, pending)
         if index == len(items) and not pending:
             return completed
-        return self._items_later(item_type, items, path, grouped, index, completed, pending)
+        return self._items_later(item_type, items, path, steps, index, completed, pending)
 
     def _items(
         self,
         item_type: GraphQLObjectType,
         items: list[Any],
         path: Path,
-        grouped: Any,
+        steps: list[Step],
         start: int,
         completed: list[Any],
         pending: list[int],
     ) -> int:
         """Executes items from `start` until the list or the time slice ends; the next index."""
         began = time.perf_counter()
+        run = self._run
         try:
             for index in range(start, len(items)):
-                result = self.execute_fields(
-                    item_type, items[index], Path(path, index, None), grouped, None
-                )
+                result = run(item_type, items[index], _path((path, index, None)), steps)
                 if self.is_awaitable(result):
                     pending.append(index)
                 completed.append(result)
@@ -251,14 +342,14 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         item_type: GraphQLObjectType,
         items: list[Any],
         path: Path,
-        grouped: Any,
+        steps: list[Step],
         index: int,
         completed: list[Any],
         pending: list[int],
     ) -> list[Any]:
         while index < len(items):
             await asyncio.sleep(0)  # requests waiting for the loop (verifications) run now
-            index = self._items(item_type, items, path, grouped, index, completed, pending)
+            index = self._items(item_type, items, path, steps, index, completed, pending)
         if pending:
             awaited = await gather_with_cancel(*(completed[index] for index in pending))
             for index, value in zip(pending, awaited, strict=True):
@@ -273,6 +364,18 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:
             self.handle_field_error(error, field_type, details, path)
             return None
+
+
+_NO_PLAN = (None, None, None, False, None, None)
+
+
+def _path(parts: tuple[Path | None, str | int, str | None]) -> Path:
+    """`Path(prev, key, typename)`, made as the tuple it is: the named tuple's own constructor
+    is a Python function, and a page makes some 250 of them."""
+    return _new_tuple(Path, parts)
+
+
+_new_tuple = tuple.__new__
 
 
 def _plain_list(value: Any) -> bool:

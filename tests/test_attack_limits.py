@@ -95,6 +95,19 @@ async def test_a_page_left_at_its_default_counts_the_default(api: Api) -> None:
     assert error["extensions"]["cost"] == 1 + 10 * 801 + 5 * 401
 
 
+async def test_a_document_is_refused_again_when_sent_again(api: Api) -> None:
+    # given fifteen pages of 100 written into the document (its cost known from the first time)
+    account = await api.sign_up()
+    literal = FIFTEEN_PAGES.replace(", $first: Int", "").replace("$first", "100")
+    variables = {"id": account.organization_id}
+    # when it is sent twice
+    first = await api.error(literal, variables, account.session)
+    again = await api.error(literal, variables, account.session)
+    # then both are refused alike
+    assert first == again
+    assert first["extensions"] == {"code": "COST_LIMIT", "cost": 12_016, "maxCost": 10_000}
+
+
 async def test_two_password_mutations_in_one_request_are_refused(api: Api, db: None) -> None:
     # given a user, and a document running signUp and (through a fragment) signIn
     account = await api.sign_up()

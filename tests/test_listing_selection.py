@@ -134,3 +134,63 @@ async def test_the_listing_statement_reads_an_index_range(db: None, clock: Clock
     # then the page is sought at the cursor, and each replacement found by its primary key
     assert "(organization_id=? AND (created_at,id)" in details, details
     assert "SCAN api_key" not in details, details
+
+
+async def test_a_replacement_of_another_organization_is_not_shown(
+    api: Api, clock: Clock, db: None
+) -> None:
+    # given a rolled key whose replaced_by_id names another organization's key (no API makes
+    # one: the listing must not show it whatever the database holds)
+    account, (old, _) = await rolled_twice(api, clock)
+    other = await api.sign_up()
+    theirs, _ = await api.create_key(other, name="theirs")
+    await ApiKey.filter(id=uuid.UUID(old)).update(replaced_by_id=uuid.UUID(theirs["id"]))
+    # when
+    full = await listed(api, account, FULL)
+    # then
+    nodes = {edge["node"]["id"]: edge["node"] for edge in full["edges"]}
+    assert nodes[old]["replacedBy"] is None
+    assert theirs["id"] not in nodes
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's plan")
+async def test_each_replacement_is_found_by_its_primary_key_on_postgres(
+    db: None, clock: Clock
+) -> None:
+    # given the one statement of a listing's page, on a table PostgreSQL has not analyzed
+    sql, params = listing_sql(
+        uuid.uuid4(),
+        after=None,
+        before=None,
+        reverse=False,
+        limit=11,
+        sqlite=False,
+        replacements=True,
+    )
+    # when
+    _, plan = await ApiKey._meta.db.execute_query(f"EXPLAIN {sql}", params)
+    details = " ".join(str(tuple(row)[-1]) for row in plan)
+    # then
+    assert "Index Cond: (id = api_key.replaced_by_id)" in details, details
+
+
+TWICE = """
+query Twice($id: ID) {
+  organization(id: $id) {
+    apiKeys(first: 10) { totalCount }
+    apiKeys(first: 10) { edges { node { id } } }
+  }
+}
+"""
+
+
+async def test_a_connection_asked_twice_under_one_name_answers_both_selections(
+    api: Api, clock: Clock
+) -> None:
+    # given
+    account, _ = await rolled_twice(api, clock)
+    # when the count and the page are asked in two selections of the same field
+    merged = await listed(api, account, TWICE)
+    # then the page is read for the second one too
+    assert merged["totalCount"] == 4
+    assert len(merged["edges"]) == 4
