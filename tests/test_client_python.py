@@ -126,6 +126,7 @@ async def test_each_client_keeps_one_connection_alive(
     # given keyward behind a proxy that counts the connections opened to it
     account = await api.sign_up()
     token = account.default_key["token"]
+    assert client.server.port is not None
     proxy = TcpProxy(client.server.host, client.server.port)
     await proxy.start()
     through = f"http://127.0.0.1:{proxy.port}"
