@@ -11,7 +11,7 @@ from typing import Any
 from models import tokens
 from models.entities import ApiKeyType
 from models.key_verification import Verification, VerificationCode
-from telemetry.metrics import KEY_VERIFICATIONS, RECORDING, verification_observed
+from telemetry.metrics import KEY_VERIFICATIONS, RECORDING, held_inc, verification_observed
 
 _KIND_TYPES = {tokens.TokenKind.PUBLIC_KEY: "PUBLIC", tokens.TokenKind.SECRET_KEY: "SECRET"}
 # The hot path's children by (code, type): no enum `.value` or label validation per request.
@@ -27,7 +27,7 @@ def verification_counted(result: Verification, token: str) -> None:
         counter = _FOUND.get(key)
         if counter is None:
             counter = _FOUND[key] = KEY_VERIFICATIONS.labels(result.code.value, result.type.value)
-        counter.inc()
+        held_inc(counter)
         return
     kind = tokens.parse(token)
     key_type = "UNKNOWN" if kind is None else _KIND_TYPES.get(kind, "UNKNOWN")

@@ -5,6 +5,7 @@ selection is written: plain fields, fragment spreads, inline fragments, directiv
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -116,21 +117,28 @@ async def test_the_full_listing_names_each_replacement(api: Api, clock: Clock) -
     assert [node["replacedBy"] for key, node in nodes.items() if key != old] == [None] * 3
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="reads SQLite's query plan (PostgreSQL plans by cost)")
-async def test_the_listing_statement_reads_an_index_range(db: None, clock: Clock) -> None:
-    # given the one statement of a listing's page, its count and its replacements
+async def listing_plan(*, sqlite: bool, after: tuple[datetime, uuid.UUID] | None) -> str:
+    """The database's plan for the one statement of a listing's page, its count and its
+    replacements."""
     sql, params = listing_sql(
         uuid.uuid4(),
-        after=(clock.now, uuid.uuid4()),
+        after=after,
         before=None,
         reverse=False,
         limit=11,
-        sqlite=True,
+        sqlite=sqlite,
         replacements=True,
     )
+    explain = "EXPLAIN QUERY PLAN" if sqlite else "EXPLAIN"
+    _, plan = await ApiKey._meta.db.execute_query(f"{explain} {sql}", params)
+    return " ".join(str(tuple(row)[-1]) for row in plan)
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="reads SQLite's query plan (PostgreSQL plans by cost)")
+async def test_the_listing_statement_reads_an_index_range(db: None, clock: Clock) -> None:
+    # given the one statement of a listing's page, its count and its replacements
     # when
-    _, plan = await ApiKey._meta.db.execute_query(f"EXPLAIN QUERY PLAN {sql}", params)
-    details = " ".join(str(tuple(row)[-1]) for row in plan)
+    details = await listing_plan(sqlite=True, after=(clock.now, uuid.uuid4()))
     # then the page is sought at the cursor, and each replacement found by its primary key
     assert "(organization_id=? AND (created_at,id)" in details, details
     assert "SCAN api_key" not in details, details
@@ -158,18 +166,8 @@ async def test_each_replacement_is_found_by_its_primary_key_on_postgres(
     db: None, clock: Clock
 ) -> None:
     # given the one statement of a listing's page, on a table PostgreSQL has not analyzed
-    sql, params = listing_sql(
-        uuid.uuid4(),
-        after=None,
-        before=None,
-        reverse=False,
-        limit=11,
-        sqlite=False,
-        replacements=True,
-    )
     # when
-    _, plan = await ApiKey._meta.db.execute_query(f"EXPLAIN {sql}", params)
-    details = " ".join(str(tuple(row)[-1]) for row in plan)
+    details = await listing_plan(sqlite=False, after=None)
     # then
     assert "Index Cond: (id = api_key.replaced_by_id)" in details, details
 

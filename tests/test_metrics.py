@@ -12,10 +12,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import unused_port
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 import web.verify as verify_module
 from server import create_app
 from settings import Settings, SettingsError
+from telemetry.metrics import held_inc, held_observe, metrics_fold
 from tests.harness import Api, Clock
 from tests.metrics_support import METRICS_TOKEN, delta, metrics_app, parse, scrape, scrape_text
 from tests.support import VERIFY_API_KEY, mistyped, unknown_token
@@ -305,3 +307,30 @@ async def test_the_verification_cache_is_exported(api: Api) -> None:
     assert ("keyward_revocation_propagation_seconds_count", frozenset()) in after
     labels = {labels for (name, labels) in after if name.startswith("keyward_key_cache")}
     assert labels == {frozenset({("result", result)}) for result in lookups}
+
+
+def test_held_observations_fold_into_what_observe_would_record() -> None:
+    # given two histograms with the same buckets and two counters, on a registry of their own
+    registry = CollectorRegistry()
+    buckets = (0.001, 0.01, 0.1)
+    direct = Histogram("direct_seconds", "d", buckets=buckets, registry=registry)
+    held = Histogram("held_seconds", "h", buckets=buckets, registry=registry)
+    counted = Counter("direct_total", "d", registry=registry)
+    held_counted = Counter("held_total", "h", registry=registry)
+    values = [0.0, 0.0005, 0.001, 0.0011, 0.01, 0.05, 0.1, 0.2, 7.0]
+    # when the same values are observed directly and held, then folded
+    for value in values:
+        direct.observe(value)
+        held_observe(held, value)
+        counted.inc()
+        held_inc(held_counted)
+    metrics_fold()
+
+    # then every bucket, the count, the sum and the counter agree (bucket bounds inclusive)
+    def samples(name: str) -> list[tuple[str, dict[str, str], float]]:
+        family = next(m for m in registry.collect() if m.name == name)
+        return [(s.name.split("_", 1)[1], s.labels, s.value) for s in family.samples]
+
+    assert samples("held_seconds") == samples("direct_seconds")
+    assert samples("held") == samples("direct")
+    assert registry.get_sample_value("held_seconds_bucket", {"le": "0.001"}) == 3

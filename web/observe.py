@@ -24,6 +24,7 @@ from telemetry.metrics import (
     RECORDING,
     child,
     graphql_operation_observed,
+    held_observe,
     problem_outcome,
     verification_observed,
 )
@@ -63,9 +64,9 @@ def observed(
     if not RECORDING.on:
         return
     method = method if method in KNOWN_METHODS else "_OTHER"
-    child(HTTP_REQUEST_DURATION, method, route, str(status)).observe(seconds)
+    held_observe(child(HTTP_REQUEST_DURATION, method, route, str(status)), seconds)
     if route == VERIFY_ROUTE:
-        KEY_VERIFICATION_DURATION.observe(seconds)
+        held_observe(KEY_VERIFICATION_DURATION, seconds)
         if status != 200:
             verification_observed(problem_outcome(status), "UNKNOWN")
     elif route == GRAPHQL_ROUTE and status >= 400 and not graphql_counted:
