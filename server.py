@@ -198,11 +198,6 @@ async def _heap_frozen(app: web.Application) -> None:
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
-def _served(app: web.Application) -> web.Application:
-    app.on_startup.append(_heap_frozen)  # after the cleanup contexts' starts
-    return app
-
-
 def app_run(
     app: web.Application,
     *,
@@ -212,7 +207,9 @@ def app_run(
     ready: Callable[[], None] | None = None,
 ) -> None:
     """Serve `app` until SIGINT or SIGTERM, then shut down gracefully: `web.run_app`'s work, with
-    `KeywardRunner` (the verification fast path) in front."""
+    `KeywardRunner` (the verification fast path) in front, and the startup heap frozen."""
+
+    app.on_startup.append(_heap_frozen)  # after the cleanup contexts' starts
 
     async def serving() -> None:
         runner = KeywardRunner(app, handle_signals=True)
@@ -249,7 +246,7 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, workers:
     )
     try:
         app_run(
-            _served(create_app(settings, scheduler=scheduler)),
+            create_app(settings, scheduler=scheduler),
             host=host,
             port=port,
             ready=lambda: print(listening, flush=True),
@@ -292,7 +289,7 @@ def serve_workers(
             try:
                 own = settings if number == 0 else replace(settings, metrics_port=None)
                 app_run(
-                    _served(create_app(own, scheduler=scheduler and number == 0)),
+                    create_app(own, scheduler=scheduler and number == 0),
                     host=host,
                     port=port,
                     reuse_port=True,

@@ -153,7 +153,7 @@ def _moment(position: Position) -> datetime:
     return position[0].astimezone(UTC)
 
 
-def _page_query(
+def page_sql(
     organization_id: uuid.UUID,
     *,
     after: Position | None,
@@ -161,13 +161,14 @@ def _page_query(
     reverse: bool,
     limit: int,
     sqlite: bool,
-    narrow: KeyFilter | None,
+    narrow: KeyFilter | None = None,
     extra: str = "",
     extra_params: tuple[Any, ...] = (),
     join: str = "",
 ) -> tuple[str, list[Any]]:
-    """`page_sql` with `?` placeholders; `extra` (with `extra_params`) are more columns, from
-    `join` too."""
+    """The query of up to `limit` keys strictly between the positions, newest first (oldest
+    first when `reverse`), and its parameters: an index range read from one end. `extra` (with
+    `extra_params`) are more columns, from `join` too."""
     where = _listed(organization_id, sqlite, narrow)
     if after is not None:  # later in the list: older
         where.add("(created_at, id) < (?, ?)", _moment(after), after[1])
@@ -178,31 +179,7 @@ def _page_query(
         f"SELECT {_COLUMN_NAMES}{extra} FROM api_key{join} WHERE {where.sql()}"
         f" ORDER BY created_at {order}, id {order} LIMIT ?"
     )
-    return sql, [*extra_params, *where.params, limit]
-
-
-def page_sql(
-    organization_id: uuid.UUID,
-    *,
-    after: Position | None,
-    before: Position | None,
-    reverse: bool,
-    limit: int,
-    sqlite: bool,
-    narrow: KeyFilter | None = None,
-) -> tuple[str, list[Any]]:
-    """The query of up to `limit` keys strictly between the positions, newest first (oldest
-    first when `reverse`), and its parameters: an index range read from one end."""
-    sql, params = _page_query(
-        organization_id,
-        after=after,
-        before=before,
-        reverse=reverse,
-        limit=limit,
-        sqlite=sqlite,
-        narrow=narrow,
-    )
-    return (sql if sqlite else numbered(sql)), params
+    return (sql if sqlite else numbered(sql)), [*extra_params, *where.params, limit]
 
 
 def listing_sql(
@@ -221,7 +198,7 @@ def listing_sql(
     `replacements` the columns of the key its `replaced_by_id` names, when that key exists
     (NULLs otherwise; whether it is of the same organization is for `_joined` to check)."""
     counted = _listed(organization_id, sqlite, narrow)
-    sql, params = _page_query(
+    return page_sql(
         organization_id,
         after=after,
         before=before,
@@ -234,7 +211,6 @@ def listing_sql(
         extra_params=tuple(counted.params),
         join=_REPLACEMENT_JOIN if replacements else "",
     )
-    return (sql if sqlite else numbered(sql)), params
 
 
 async def key_page(

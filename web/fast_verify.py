@@ -37,11 +37,12 @@ from models.database import database_enter
 from schema.availability import UNAVAILABLE_MESSAGE
 from telemetry.requests import request_id_choose, request_scope_enter
 from web.access_log import ACCESS_LOG, AccessLogger, access_record
+from web.media import json_media_type
 from web.middlewares import RETRY_AFTER_SECONDS, unavailable_observed
 from web.observe import VERIFY_ROUTE, observed
 from web.problems import PROBLEM_JSON, problem_bytes
 from web.state import DATABASE
-from web.verify import Answer, json_media_type, verification_answer
+from web.verify import Answer, verification_answer
 
 log = logging.getLogger("keyward.http")
 

@@ -19,6 +19,7 @@ from models.leaks import LeakReport, leaks_report
 from models.tokens import MAX_TOKEN_LENGTH
 from web.bodies import BadBody, json_object
 from web.client import client_address
+from web.media import json_media_type
 from web.problems import problem
 from web.request_context import request_context
 from web.rest import Operation, Reply, problems
@@ -39,8 +40,7 @@ def _tokens(body: dict[str, Any]) -> list[str]:
 
 
 async def report_leak(request: web.Request) -> web.Response:
-    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    if not json_media_type(request.headers.get("Content-Type", "")):
         return problem(415, "Unsupported Media Type", "Send the body as application/json.")
     try:
         tokens = _tokens(json_object(await request.read()))

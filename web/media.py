@@ -11,6 +11,11 @@ JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
+def json_media_type(content_type: str) -> bool:
+    """Whether a Content-Type header names JSON (parameters and case aside)."""
+    return content_type.split(";")[0].strip().lower() == JSON
+
+
 def _weights(accept: str) -> dict[str, float]:
     weights: dict[str, float] = {}
     for item in accept.split(","):

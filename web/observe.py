@@ -28,7 +28,7 @@ from telemetry.metrics import (
     problem_outcome,
     verification_observed,
 )
-from telemetry.requests import RequestScope, request_id_choose, request_scope
+from telemetry.requests import request_id_choose, request_scope
 from web.state import REQUEST_ID, Handler
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -50,10 +50,6 @@ def route_template(request: web.BaseRequest) -> str:
         return UNMATCHED
     resource = None if match_info is None else match_info.route.resource
     return UNMATCHED if resource is None else resource.canonical
-
-
-def _record(request: web.Request, status: int, seconds: float, scope: RequestScope) -> None:
-    observed(request.method, route_template(request), status, seconds, scope.graphql_counted)
 
 
 def observed(
@@ -97,7 +93,11 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             status = CLIENT_CLOSED
             raise
         finally:
-            _record(request, status, time.perf_counter() - started, scope)
+            if RECORDING.on:
+                seconds = time.perf_counter() - started
+                observed(
+                    request.method, route_template(request), status, seconds, scope.graphql_counted
+                )
 
 
 async def echo_request_id(request: web.BaseRequest, response: web.StreamResponse) -> None:

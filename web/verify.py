@@ -24,6 +24,7 @@ from models.restrictions import DenialReason
 from models.tokens import MAX_TOKEN_LENGTH
 from telemetry.verifications import verification_counted
 from web.bodies import BadBody, json_object
+from web.media import JSON, json_media_type
 from web.problems import PROBLEM_JSON, problem, problem_bytes
 from web.rest import Operation, Reply, problems
 from web.shapes import ShapeError, describe, from_json, to_json
@@ -164,9 +165,6 @@ def _asked(body: dict[str, object]) -> VerifyRequest:
     return from_json(VerifyRequest, body)
 
 
-JSON = "application/json"
-
-
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A verification's HTTP answer (always `charset=utf-8`, never cached), for aiohttp's route
@@ -204,11 +202,6 @@ async def verification_answer(app: web.Application, raw: bytes) -> Answer:
         return _bad_request(" ".join(p.message for p in error.problems))
     verification_counted(result, asked.key)
     return Answer(200, _body_bytes(result))
-
-
-def json_media_type(content_type: str) -> bool:
-    """Whether a Content-Type header names JSON (parameters and case aside)."""
-    return content_type.split(";")[0].strip().lower() == JSON
 
 
 async def verify_key(request: web.Request) -> web.Response:
