@@ -7,14 +7,18 @@ stops answering fails a request within the README's bound instead of holding it.
 - Giving a connection back after a failure is not awaited: asyncpg first waits for the server to
   confirm the cancelled query (over a new connection, which a dead network never opens), then
   resets the connection. That happens in the background, bounded by the same timeout, and the
-  request answers at once. After a success the release is awaited as before.
+  request answers at once. After a success the release is awaited as before, but its failure
+  does not fail the request: the query has answered, and asyncpg closes a connection it could not
+  reset (its reset query stalled on a loaded server, say) so that the pool opens a fresh one.
 
-Transactions take their connection from the pool with the same bounded wait.
+Transactions take their connection from the pool with the same bounded wait, and give it back
+as a successful query does, whether they committed or rolled back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, cast
 
 import asyncpg
@@ -26,7 +30,9 @@ from tortoise.backends.base.client import (
     TransactionContextPooled,
 )
 from tortoise.connection import get_connections
+from tortoise.exceptions import TransactionManagementError
 
+log = logging.getLogger("keyward.database")
 _releasing: set[asyncio.Task[None]] = set()
 
 
@@ -43,11 +49,19 @@ class _BoundedPoolConnection(PoolConnectionWrapper[asyncpg.Connection]):
         assert client._pool is not None
         release = client._pool.release(self.connection, timeout=client.wait_seconds)
         if exc_type is None:
-            await release
+            await _given_back(release)
             return
         task = asyncio.ensure_future(release)
         _releasing.add(task)
         task.add_done_callback(_released)
+
+
+async def _given_back(release: Any) -> None:
+    """Await a release whose query or transaction has already answered."""
+    try:
+        await release
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        log.warning("closed a connection that could not be reset: %r", error)
 
 
 def _released(task: asyncio.Task[None]) -> None:
@@ -66,6 +80,23 @@ class _BoundedTransaction(TransactionContextPooled):
         self.token = get_connections().set(self.connection_name, self.client)
         await self.client.begin()
         return self.client
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        # As tortoise does, but the transaction's outcome is settled by its commit or rollback:
+        # a connection that cannot be reset afterwards is closed, and the request answers.
+        try:
+            if not self.client._finalized:
+                if exc_type is None:
+                    await self.client.commit()
+                elif exc_type is not TransactionManagementError:
+                    await self.client.rollback()
+        finally:
+            parent = cast(BoundedAsyncpgClient, self.client._parent)
+            if parent._pool:
+                await _given_back(
+                    parent._pool.release(self.client._connection, timeout=parent.wait_seconds)
+                )
+            get_connections().reset(self.token)
 
 
 class BoundedAsyncpgClient(AsyncpgDBClient):

@@ -1,7 +1,9 @@
 """A TCP proxy a test runs between keyward and its database, on loopback only, that injects the
 faults a network gives: `drop` (a black hole: bytes vanish, nothing answers, connections stay
-open), `stall` (bytes are held, then delivered on `resume`), `reset` (every connection is torn
-down with a TCP RST, and new ones are reset at once), and `resume` (back to forwarding)."""
+open), `stall` (bytes are held, then delivered on `resume`), `stall_on` (the one connection that
+sends a given byte string stalls from that chunk on, until `resume`, while the others flow),
+`reset` (every connection is torn down with a TCP RST, and new ones are reset at once), and
+`resume` (back to forwarding)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ class TcpProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self._flowing = asyncio.Event()
         self._flowing.set()
+        self._stall_pattern: bytes | None = None
+        self._stall_skip = 0
+        self.stalled = False  # whether a connection is held by `stall_on`
+        self._resumed = asyncio.Event()
         self.accepted = 0  # connections clients opened through the proxy
 
     async def start(self) -> None:
@@ -54,6 +60,12 @@ class TcpProxy:
         self.mode = Mode.STALL
         self._flowing.clear()
 
+    def stall_on(self, pattern: bytes, skip: int = 0) -> None:
+        """Stall the connection that sends `pattern` for the (skip + 1)th time."""
+        self._stall_pattern = pattern
+        self._stall_skip = skip
+        self._resumed.clear()
+
     def reset(self) -> None:
         self.mode = Mode.RESET
         self._flowing.set()
@@ -61,6 +73,9 @@ class TcpProxy:
             _reset(writer)
 
     def resume(self) -> None:
+        self._stall_pattern = None
+        self.stalled = False
+        self._resumed.set()
         self.mode = Mode.FORWARD
         self._flowing.set()
 
@@ -83,6 +98,13 @@ class TcpProxy:
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         try:
             while chunk := await source.read(65_536):
+                if self._stall_pattern is not None and self._stall_pattern in chunk:
+                    if self._stall_skip:
+                        self._stall_skip -= 1
+                    else:
+                        self._stall_pattern = None
+                        self.stalled = True
+                        await self._resumed.wait()
                 await self._flowing.wait()
                 if self.mode is Mode.DROP:
                     continue

@@ -11,6 +11,7 @@ DB_CONNECT_TIMEOUT_MS to open a connection, or DB_STATEMENT_TIMEOUT_MS + 1 s on 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from tests.harness import (
     ON_POSTGRES,
     Api,
     Clock,
+    nodes,
     postgres_empty,
     postgres_execute,
 )
@@ -191,6 +193,66 @@ async def test_a_stalled_connection_is_503_within_the_bound(
     _assert_unavailable_in_time(answers)
     proxy.resume()
     await _recovers(api, token)
+
+
+@postgres_only
+async def test_a_connection_that_cannot_be_reset_after_its_query_does_not_fail_the_request(
+    faulty: tuple[Api, str], proxy: TcpProxy
+) -> None:
+    """Giving a connection back runs asyncpg's reset query on it. When that stalls (a loaded
+    database, a network hiccup) the driver gives up and closes the connection, but the request's
+    query has already answered: the request must not become a 503 for it (it did, once, in CI)."""
+    api, token = faulty
+    # given a network that holds everything from the moment the reset query is sent
+    proxy.stall_on(b"RESET ALL")
+    # when a request's query succeeds and its connection's reset then stalls
+    started = time.monotonic()
+    status, body = await api.raw(ORGANIZATION, token=token)
+    # then the request has its data, within the bound on a connection's release
+    assert status == 200 and "errors" not in body, body
+    assert body["data"]["organization"]["name"] == "My organization"
+    assert time.monotonic() - started < REQUEST_BOUND_SECONDS
+    # and once the network flows again, the pool carries on with a fresh connection
+    proxy.resume()
+    status, body = await api.raw(ORGANIZATION, token=token)
+    assert status == 200 and "errors" not in body, body
+    response = await api.client.post("/v1/keys/verify", json={"key": token})
+    assert response.status == 200
+
+
+@postgres_only
+async def test_a_mutation_answers_once_whichever_of_its_connections_cannot_be_reset(
+    faulty: tuple[Api, str], proxy: TcpProxy
+) -> None:
+    """The same for a mutation, whichever of its connections (the caller's lookups, then the
+    transaction's) stalls on its reset: each key is created, reported, and created only once."""
+    api, _ = faulty
+    owner = await api.sign_up()
+    tokens: list[str] = []
+    for skip in itertools.count():
+        # given the (skip + 1)th connection given back during the mutation stalls on its reset
+        proxy.stall_on(b"RESET ALL", skip=skip)
+        # when a key is created
+        created, token = await api.create_key(owner, name=f"stalled {skip}")
+        stalled = proxy.stalled
+        proxy.resume()
+        # then it is reported as created
+        assert created["name"] == f"stalled {skip}"
+        tokens.append(token)
+        if not stalled:  # every connection of the mutation has stalled once
+            break
+    # and each key exists once, and verifies
+    assert len(tokens) > 3, "the mutation gives back its lookups' and transaction's connections"
+    listed = await api.query(
+        "query Keys($id: ID!) { organization(id: $id) { apiKeys(first: 20) "
+        "{ edges { node { name } } } } }",
+        {"id": owner.organization_id},
+        token=owner.session,
+    )
+    names = sorted(node["name"] for node in nodes(listed["organization"]["apiKeys"]))
+    assert names == sorted(["Default API Key", *(f"stalled {n}" for n in range(len(tokens)))])
+    for token in tokens:
+        assert (await api.verify(token))["valid"] is True
 
 
 @postgres_only
