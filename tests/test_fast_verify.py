@@ -247,6 +247,28 @@ async def test_pipelined_requests_are_answered_in_order(api: Api) -> None:
     await connection.close()
 
 
+async def test_a_closing_server_answers_the_request_in_hand_and_no_more(api: Api) -> None:
+    """As aiohttp does on shutdown: the request being answered is finished, the ones pipelined
+    behind it are not started, and the connection is closed."""
+    # given two verifications in one write, the first waiting for the database
+    account = await api.sign_up()
+    _, token = await api.create_key(account)
+    connection = await Connection.open(api.client)
+    await connection.send(request(verify_body(token)) + request(verify_body(token)))
+    server = fast(api.client)
+    for _ in range(1000):
+        busy = [protocol for protocol in server.protocols if protocol.busy]
+        if busy:
+            break
+        await asyncio.sleep(0)
+    assert len(busy) == 1, "the first verification waits for the database"
+    # when the server begins to shut down (it closes each connection once idle)
+    busy[0].close_when_idle()
+    # then the first is answered, and then the connection closes
+    assert (await connection.reply()).json()["code"] == "VALID"
+    assert await connection.closed()
+
+
 async def test_a_request_arriving_a_byte_at_a_time(api: Api) -> None:
     # given
     account = await api.sign_up()

@@ -330,7 +330,11 @@ class VerifyProtocol(asyncio.Protocol):
             self.close()
 
     def _serve(self) -> None:
-        while self.buffer and not self.busy and not self.paused and self.transport is not None:
+        while (
+            self.buffer
+            and not (self.busy or self.paused or self.closing)
+            and self.transport is not None
+        ):
             try:
                 request = _parsed(self.buffer, self.owner.max_body, self.known)
             except _HandOver:
