@@ -35,6 +35,7 @@ from models.database import (
     database_unavailable,
 )
 from models.key_cache_runner import key_cache_running
+from models.key_lookup import last_used_settled
 from models.migrator import SchemaNotCurrent, migrations_apply
 from models.passwords import Passwords
 from models.usage import usage_flush, usage_flush_forever
@@ -88,6 +89,7 @@ def _usage_flusher(settings: Settings) -> Callable[[web.Application], AsyncItera
                 await task
             with database_entered(app[DATABASE]):
                 try:
+                    await last_used_settled()
                     await usage_flush()
                 except Exception as error:
                     log.warning("last usage flush failed, counts lost: %r", error)

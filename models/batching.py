@@ -28,11 +28,16 @@ class Batcher(Generic[K, V, R]):
     run: Callable[[dict[K, V]], Awaitable[dict[K, R]]]
     queue: dict[K, tuple[V, list[asyncio.Future[R | None]]]] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
+    running: list[asyncio.Future[R | None]] = field(default_factory=list)  # the batch in hand
 
     async def __call__(self, key: K, value: V) -> R | None:
+        return await self.submit(key, value)
+
+    def submit(self, key: K, value: V) -> asyncio.Future[R | None]:
+        """Queue a call without awaiting it: the future has its result."""
         loop = asyncio.get_running_loop()
         if self.task is not None and self.task.get_loop() is not loop:
-            self.queue, self.task = {}, None  # a client reused on a new event loop
+            self.queue, self.task, self.running = {}, None, []  # a client reused on a new loop
         waiter: asyncio.Future[R | None] = loop.create_future()
         queued = self.queue.get(key)
         if queued is None:
@@ -41,12 +46,20 @@ class Batcher(Generic[K, V, R]):
             queued[1].append(waiter)
         if self.task is None:
             self.task = asyncio.create_task(self._drain())
-        return await waiter
+        return waiter
+
+    async def settled(self) -> None:
+        """Returns once every call queued before it has its result (or its error)."""
+        waiting = [waiter for _, waiters in self.queue.values() for waiter in waiters]
+        waiting += self.running
+        if waiting:
+            await asyncio.wait(waiting)
 
     async def _drain(self) -> None:
         try:
             while self.queue:
                 batch = {key: self.queue.pop(key) for key in list(self.queue)[:MAX_BATCH]}
+                self.running = [waiter for _, waiters in batch.values() for waiter in waiters]
                 try:
                     results = await self.run({key: value for key, (value, _) in batch.items()})
                 except Exception as error:  # every caller fails as its own statement would have
@@ -59,5 +72,10 @@ class Batcher(Generic[K, V, R]):
                     for waiter in waiters:
                         if not waiter.done():
                             waiter.set_result(results.get(key))
-        finally:
-            self.task = None
+        finally:  # cancelled (the loop is closing): nobody is left to answer the rest
+            for waiter in self.running:
+                waiter.cancel()
+            for _, waiters in self.queue.values():
+                for waiter in waiters:
+                    waiter.cancel()
+            self.queue, self.task, self.running = {}, None, []

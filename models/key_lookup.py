@@ -11,18 +11,26 @@ lookups waiting at the same moment share one `WHERE digest IN (…)` (PostgreSQL
 and the writes share one `UPDATE … WHERE id IN (…)` (group commit). At low load a batch is
 one lookup; under load a batch is whatever arrived during the previous one. Each caller still
 awaits its own result, so the contract is unchanged: the row is read after the request arrived
-(a deletion committed before is seen: revocation stays immediate, there is no cache), and
-`lastUsedAt` is written, or has failed, before the verification answers. The conditional WHERE
-keeps "at most one write per key per minute" across processes.
+(a deletion committed before is seen: revocation stays immediate).
 
-Inside a transaction both run directly on the transaction's connection, unbatched.
+`lastUsedAt` writes are queued and the verification answers without waiting for them (a write
+that must wait for SQLite's one connection, or for a lock another process holds, no longer holds
+the answer). A failed write is logged and the key's next use tries again. Reads of `lastUsedAt`
+in this process wait for the writes queued before them (`last_used_settled`, at the start of
+every GraphQL request), so a verification followed by a read still shows the use. The
+conditional WHERE keeps "at most one write per key per minute" across processes.
+
+Inside a transaction both run directly on the transaction's connection, unbatched and awaited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
@@ -124,9 +132,11 @@ async def _write(db: BaseDBAsyncClient, uses: list[tuple[uuid.UUID, datetime, da
 class _Batchers:
     lookups: Batcher[str, None, KeyRow]
     writes: Batcher[uuid.UUID, tuple[datetime, datetime], None]
+    writing: set[uuid.UUID] = field(default_factory=set)  # a write queued or running
 
 
 _batchers: WeakKeyDictionary[BaseDBAsyncClient, _Batchers] = WeakKeyDictionary()
+log = logging.getLogger("keyward.verification")
 
 
 def _for(db: BaseDBAsyncClient) -> _Batchers:
@@ -152,11 +162,50 @@ async def key_by_digest(digest: str) -> KeyRow | None:
     return await _for(db).lookups(digest, None)
 
 
-async def last_used_record(key_id: uuid.UUID, *, now: datetime, since: datetime) -> None:
-    """Record a use of the key at `now` unless one was recorded after `since`; returns once
-    written."""
+async def last_used_record(
+    key_id: uuid.UUID,
+    *,
+    now: datetime,
+    since: datetime,
+    recorded: Callable[[], None] | None = None,
+) -> None:
+    """Record a use of the key at `now` unless one was recorded after `since`. Outside a
+    transaction the write is queued and this returns at once: `recorded` is called once it is
+    written; a failure is logged (the key's next use tries again). A write already queued for the
+    key stands for this one."""
     db = ApiKey._meta.db
     if isinstance(db, TransactionalDBClient):
         await _write(db, [(key_id, now, since)])
+        if recorded is not None:
+            recorded()
         return
-    await _for(db).writes(key_id, (now, since))
+    batchers = _for(db)
+    if key_id in batchers.writing:
+        return
+    batchers.writing.add(key_id)
+    written = batchers.writes.submit(key_id, (now, since))
+    written.add_done_callback(lambda done: _written(done, batchers.writing, key_id, recorded))
+
+
+def _written(
+    done: asyncio.Future[None],
+    writing: set[uuid.UUID],
+    key_id: uuid.UUID,
+    recorded: Callable[[], None] | None,
+) -> None:
+    writing.discard(key_id)
+    if done.cancelled():
+        return
+    error = done.exception()
+    if error is not None:
+        log.warning("lastUsedAt write failed (the key's next use tries again): %r", error)
+    elif recorded is not None:
+        recorded()
+
+
+async def last_used_settled() -> None:
+    """Returns once the `lastUsedAt` writes this process queued before the call are done."""
+    db = ApiKey._meta.db
+    batchers = None if isinstance(db, TransactionalDBClient) else _batchers.get(db)
+    if batchers is not None:
+        await batchers.writes.settled()

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from models import expiry, tokens
 from models.entities import ApiKeyType
@@ -185,9 +185,8 @@ async def api_key_verify(
         return Verification(VerificationCode.FORBIDDEN, reason=reason)
     since = now - LAST_USED_RESOLUTION
     if row.last_used_at is None or row.last_used_at <= since:
-        await last_used_record(row.id, now=now, since=since)
-        if cache is not None:
-            cache.used(digest, now)
+        recorded = None if cache is None else partial(cache.used, digest, now)
+        await last_used_record(row.id, now=now, since=since, recorded=recorded)
     return _valid(row)
 
 

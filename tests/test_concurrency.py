@@ -17,6 +17,7 @@ from models.api_keys import api_key_create
 from models.entities import ApiKey, ApiKeyType
 from models.policies import KeyPolicy
 from tests.harness import ON_POSTGRES, Account, Api, Clock, key_manager
+from tests.support import API_KEY
 
 TRIALS = 200
 RACERS = 8
@@ -188,28 +189,36 @@ async def test_another_process_holding_sqlite_is_a_wait_not_a_500(
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite's file lock")
-async def test_sqlite_locked_past_its_busy_timeout_is_a_503(
-    short_busy_timeout: None, api: Api, database_url: str
+async def test_sqlite_locked_past_its_busy_timeout_is_a_503_for_writes_but_verification_answers(
+    short_busy_timeout: None, api: Api, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given: a lock held longer than the busy timeout
     account = await api.sign_up()
-    _, token = await api.create_key(account)
+    key, token = await api.create_key(account)
     other = sqlite3.connect(database_url.removeprefix("sqlite://"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        # when
+        # when a key is created, and a key never used before is verified
         status, body = await api.raw(
             CREATE,
             {"input": {"organizationId": account.organization_id, "name": "late"}},
             token=account.session,
         )
         verify = await api.client.post("/v1/keys/verify", json={"key": token})
+        read = await api.raw(API_KEY, {"id": key["id"]}, token=account.session)
     finally:
         other.execute("COMMIT")
         other.close()
 
-    # then
+    # then the creation is a 503
     assert status == 200, body
     assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
-    assert verify.status == 503  # its first use records lastUsedAt: a write
-    assert verify.content_type == "application/problem+json"
+    # and the verification is answered: its lastUsedAt write is queued, not awaited, and the
+    # write's failure behind the lock is logged (a read waits for it, and shows no use)
+    assert verify.status == 200 and (await verify.json())["valid"] is True
+    assert read[1]["data"]["apiKey"]["lastUsedAt"] is None, read
+    assert "lastUsedAt write failed" in caplog.text
+    # and once the lock is gone, the key's next use is recorded
+    assert (await api.verify(token))["valid"] is True
+    read = await api.raw(API_KEY, {"id": key["id"]}, token=account.session)
+    assert read[1]["data"]["apiKey"]["lastUsedAt"] == "2030-01-01T12:00:00Z", read

@@ -28,6 +28,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from models.key_lookup import last_used_settled
 from schema.context import Context
 from web.bodies import BadBody, json_value
 from web.client import client_address
@@ -183,6 +184,7 @@ class GraphQLView(StrawberryView[Context, None]):
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> Context:
         settings = request.app[SETTINGS]
+        await last_used_settled()  # a verification's use shows in what this request reads
         return Context(
             settings=settings,
             policies=request.app[POLICIES],
