@@ -89,6 +89,30 @@ async def test_verifications_are_counted_per_hour_by_outcome(
     assert days == [{"start": "2030-01-01T00:00:00Z", "valid": 4, "expired": 3, "total": 7}]
 
 
+async def test_a_flush_larger_than_one_statement_writes_every_count(
+    api: Api, db: None, clock: Clock
+) -> None:
+    # given one key verified once an hour for 300 hours: 300 (key, hour) counts, more rows than
+    # one upsert statement takes
+    account = await api.sign_up()
+    key, token = await api.create_key(account)
+    hours = usage.ROWS_PER_STATEMENT + 50
+    for _ in range(hours):
+        assert (await _verify(api, token))["code"] == "VALID"
+        clock.advance(hours=1)
+    # when they are flushed
+    assert await usage_flush() == hours
+    # then every hour was written, once
+    assert await KeyUsage.filter(key_id=key["id"]).count() == hours
+    account.session = await api.sign_in(account.email)  # 300 hours outlive a session
+    days = await _usage(
+        api, account, key["id"], bucket="DAY", since="2030-01-01T00:00:00Z",
+        until="2030-01-16T00:00:00Z",
+    )  # fmt: skip
+    assert sum(day["valid"] for day in days) == hours
+    assert days[0]["valid"] == 12 and days[1]["valid"] == 24  # from noon on the first day
+
+
 async def test_by_default_the_last_seven_days_by_the_hour(api: Api, db: None) -> None:
     account = await api.sign_up()
     buckets = await _usage(api, account, account.default_key["id"])

@@ -12,7 +12,7 @@ unusual request, a body over the size limit, a CORS request) hands the connectio
 byte not yet answered, to aiohttp's own protocol, which keeps it to the end and answers exactly
 as it always has: nothing has been done for that request yet.
 
-A verification that must wait (a cache miss, a `lastUsedAt` write due) runs on as a task; the
+A verification that must wait (a cache miss, a cache bypass) runs on as a task; the
 connection reads nothing more until it is answered, so answers keep the order of requests.
 """
 
