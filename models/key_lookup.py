@@ -132,7 +132,8 @@ async def _write(db: BaseDBAsyncClient, uses: list[tuple[uuid.UUID, datetime, da
 class _Batchers:
     lookups: Batcher[str, None, KeyRow]
     writes: Batcher[uuid.UUID, tuple[datetime, datetime], None]
-    writing: set[uuid.UUID] = field(default_factory=set)  # a write queued or running
+    # A key's write queued or running, by its future (one left by a closed loop does not count).
+    writing: dict[uuid.UUID, asyncio.Future[None]] = field(default_factory=dict)
 
 
 _batchers: WeakKeyDictionary[BaseDBAsyncClient, _Batchers] = WeakKeyDictionary()
@@ -180,20 +181,22 @@ async def last_used_record(
             recorded()
         return
     batchers = _for(db)
-    if key_id in batchers.writing:
+    queued = batchers.writing.get(key_id)
+    if queued is not None and not queued.done() and queued.get_loop() is asyncio.get_running_loop():
         return
-    batchers.writing.add(key_id)
     written = batchers.writes.submit(key_id, (now, since))
+    batchers.writing[key_id] = written
     written.add_done_callback(lambda done: _written(done, batchers.writing, key_id, recorded))
 
 
 def _written(
     done: asyncio.Future[None],
-    writing: set[uuid.UUID],
+    writing: dict[uuid.UUID, asyncio.Future[None]],
     key_id: uuid.UUID,
     recorded: Callable[[], None] | None,
 ) -> None:
-    writing.discard(key_id)
+    if writing.get(key_id) is done:
+        del writing[key_id]
     if done.cancelled():
         return
     error = done.exception()
