@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any, cast
 
 import asyncpg
@@ -56,7 +57,7 @@ class _BoundedPoolConnection(PoolConnectionWrapper[asyncpg.Connection]):
         task.add_done_callback(_released)
 
 
-async def _given_back(release: Any) -> None:
+async def _given_back(release: Awaitable[None]) -> None:
     """Await a release whose query or transaction has already answered."""
     try:
         await release

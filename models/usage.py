@@ -191,18 +191,19 @@ async def _upsert(
     """`count += excluded.count` for each row, `ROWS_PER_STATEMENT` rows a statement
     (PostgreSQL over arrays, SQLite in multi-row VALUES). `rows` is consumed one statement's worth
     at a time, so building them never holds the event loop for more than one statement's rows."""
+    insert = f"INSERT INTO {table} ({', '.join(columns)})"
     update = f" ON CONFLICT ({conflict}) DO UPDATE SET count = {table}.count + excluded.count"
+    sqlite = is_sqlite(db)
+    arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types, 1))
+    mark = "(" + ", ".join("?" * len(columns)) + ")"
     rows = iter(rows)
     while chunk := list(islice(rows, ROWS_PER_STATEMENT)):
-        if is_sqlite(db):
-            marks = ", ".join("(" + ", ".join("?" * len(columns)) + ")" for _ in chunk)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}"
-            await db.execute_query(sql + update, [value for row in chunk for value in row])
+        if sqlite:
+            sql = f"{insert} VALUES {', '.join([mark] * len(chunk))}{update}"
+            await db.execute_query(sql, [value for row in chunk for value in row])
         else:
-            arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types, 1))
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
-            columns_of = [list(column) for column in zip(*chunk, strict=True)]
-            await db.execute_query(sql + update, columns_of)
+            sql = f"{insert} SELECT * FROM unnest({arrays}){update}"
+            await db.execute_query(sql, [list(column) for column in zip(*chunk, strict=True)])
 
 
 async def _write(counts: Counts, revoked: Revoked, denied: dict[uuid.UUID, Denied]) -> None:

@@ -17,7 +17,7 @@ from models.api_keys import api_key_create
 from models.entities import ApiKey, ApiKeyType
 from models.policies import KeyPolicy
 from tests.harness import ON_POSTGRES, Account, Api, Clock, key_manager
-from tests.support import API_KEY
+from tests.support import api_key
 
 TRIALS = 200
 RACERS = 8
@@ -205,7 +205,7 @@ async def test_sqlite_locked_past_its_busy_timeout_is_a_503_for_writes_but_verif
             token=account.session,
         )
         verify = await api.client.post("/v1/keys/verify", json={"key": token})
-        read = await api.raw(API_KEY, {"id": key["id"]}, token=account.session)
+        read = await api_key(api, account.session, key["id"])
     finally:
         other.execute("COMMIT")
         other.close()
@@ -216,9 +216,9 @@ async def test_sqlite_locked_past_its_busy_timeout_is_a_503_for_writes_but_verif
     # and the verification is answered: its lastUsedAt write is queued, not awaited, and the
     # write's failure behind the lock is logged (a read waits for it, and shows no use)
     assert verify.status == 200 and (await verify.json())["valid"] is True
-    assert read[1]["data"]["apiKey"]["lastUsedAt"] is None, read
+    assert read is not None and read["lastUsedAt"] is None, read
     assert "lastUsedAt write failed" in caplog.text
     # and once the lock is gone, the key's next use is recorded
     assert (await api.verify(token))["valid"] is True
-    read = await api.raw(API_KEY, {"id": key["id"]}, token=account.session)
-    assert read[1]["data"]["apiKey"]["lastUsedAt"] == "2030-01-01T12:00:00Z", read
+    read = await api_key(api, account.session, key["id"])
+    assert read is not None and read["lastUsedAt"] == "2030-01-01T12:00:00Z", read

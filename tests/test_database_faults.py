@@ -31,11 +31,11 @@ from tests.harness import (
     ON_POSTGRES,
     Api,
     Clock,
-    nodes,
     postgres_empty,
     postgres_execute,
 )
 from tests.postgres_server import PostgresServer, postgres_bin
+from tests.support import keys_of
 from tests.tcp_proxy import TcpProxy
 
 STATEMENT_TIMEOUT_MS = 1_000
@@ -243,13 +243,7 @@ async def test_a_mutation_answers_once_whichever_of_its_connections_cannot_be_re
             break
     # and each key exists once, and verifies
     assert len(tokens) > 3, "the mutation gives back its lookups' and transaction's connections"
-    listed = await api.query(
-        "query Keys($id: ID!) { organization(id: $id) { apiKeys(first: 20) "
-        "{ edges { node { name } } } } }",
-        {"id": owner.organization_id},
-        token=owner.session,
-    )
-    names = sorted(node["name"] for node in nodes(listed["organization"]["apiKeys"]))
+    names = sorted(key["name"] for key in await keys_of(api, owner.session, owner.organization_id))
     assert names == sorted(["Default API Key", *(f"stalled {n}" for n in range(len(tokens)))])
     for token in tokens:
         assert (await api.verify(token))["valid"] is True
