@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from models import expiry
 from models.entities import ApiKey, ApiKeyStatus, ApiKeyType, api_key_status
 from models.pagination import Page, PageRequest, Position, paginate
-from models.sql import as_moment, as_uuid, is_sqlite, numbered
+from models.sql import as_moment, as_uuid, is_sqlite, numbered, uuid_of_text
 
 
 class ApiKeyRow(NamedTuple):
@@ -51,7 +51,7 @@ class ApiKeyRow(NamedTuple):
     last_denied_origin: str | None = None
     # The key `replaced_by_id` names, when the listing joined it (`key_page(replacements=True)`):
     # None there means no replacement of this organization exists (deleted, or never rolled).
-    replacement: ApiKeyRow | None = None
+    replacement: ApiKeyRow | None = None  # the last field: `_joined` sets it by position
 
     def status(self, now: datetime) -> ApiKeyStatus:
         return api_key_status(self.expires_at, self.rolled_at, now)
@@ -270,19 +270,20 @@ def _joined(rows: list[tuple[Any, ...]], organization: uuid.UUID) -> list[ApiKey
     """The rows of `listing_sql` with replacements: each key, its count, its replacement's
     columns. A replacement is kept only when it is of the key's organization (both columns as
     the driver returned them). One that is itself on the page (a rolled key's replacement is
-    newer, and often listed beside it) is that row of the page, parsed once."""
+    newer, and often listed beside it) is that row of the page, parsed once. (Rows are found by
+    their id's integer: a UUID's own hash is a Python call.)"""
     keys = [_row(row[:_WIDTH], None, organization) for row in rows]
-    on_page = {key.id: key for key in keys}
+    on_page = {key.id.int: key for key in keys}
     joined: list[ApiKeyRow] = []
     for row, key in zip(rows, keys, strict=True):
         if row[_WIDTH + 1] is None or row[_WIDTH + 2] != row[1]:
             joined.append(key)
             continue
         assert key.replaced_by_id is not None
-        replacement = on_page.get(key.replaced_by_id)
+        replacement = on_page.get(key.replaced_by_id.int)
         if replacement is None:
             replacement = _row(row[_WIDTH + 1 :], None, organization)
-        joined.append(key._replace(replacement=replacement))
+        joined.append(_new_row(ApiKeyRow, (*key[:-1], replacement)))
     return joined
 
 
@@ -339,7 +340,7 @@ def _row(
     return _new_row(
         ApiKeyRow,
         (
-            key_id if isinstance(key_id, _UUID) else _UUID(key_id),
+            key_id if isinstance(key_id, _UUID) else uuid_of_text(key_id),
             as_uuid(org_id) if organization is None else organization,
             name,
             _TYPES[type_],

@@ -101,7 +101,9 @@ def encode_cursor(listing: str, position: Position | tuple[datetime, str]) -> st
     """The cursor of the item at `position`; its id may be given as the UUID's text (a node's
     `id`), which spares formatting it again."""
     moment, item_id = position
-    raw = f"{listing}|{moment.astimezone(UTC).isoformat()}|{item_id}".encode()
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    raw = f"{listing}|{moment.isoformat()}|{item_id}".encode()
     return binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE).decode().rstrip("=")
 
 

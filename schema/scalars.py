@@ -14,7 +14,9 @@ from graphql import GraphQLError, StringValueNode, ValueNode, VariableNode
 
 
 def _serialize(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # the database's values are UTC already
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # "+00:00"
 
 
 def _parse(value: object) -> datetime:
