@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import gc
 from typing import Any
 
 import pytest
 import strawberry
+from graphql import parse
 
 from schema.execution import NOT_LOADED, LeanExecutionContext, NotLoaded, preloaded
 
@@ -164,3 +166,30 @@ async def test_a_long_list_yields_and_still_answers_the_same() -> None:
     assert got.data == expected.data
     assert _errors(got) == _errors(expected)
     assert ticks - before > 3
+
+
+async def test_work_handed_over_after_its_execution_ended_is_still_settled() -> None:
+    """Resolvers reach graphql-core's tracking through `info.async_helpers`, which hold the
+    executor weakly (so that a request's executor is freed when it answers): work handed over
+    once the executor is gone is still run to its end, not dropped unawaited."""
+    # given the helpers of an executor that has been freed
+    _, lean = _schemas(1)
+    executor = LeanExecutionContext.build(lean._schema, parse("{ page { total } }"))
+    assert isinstance(executor, LeanExecutionContext)
+    helpers = executor.async_helpers
+    del executor
+    gc.collect()
+    finished: list[str] = []
+
+    async def cleanup() -> None:
+        await asyncio.sleep(0)
+        finished.append("cleanup")
+
+    # when work is handed over to them
+    helpers.track([cleanup(), "not awaitable"])
+    for _ in range(5):
+        await asyncio.sleep(0)
+    # then it ran to its end
+    assert finished == ["cleanup"]
+    # and gathering never needed the executor
+    assert await helpers.gather([asyncio.sleep(0, "a"), asyncio.sleep(0, "b")]) == ["a", "b"]
