@@ -15,11 +15,17 @@ What it promises:
   have read the row before the change committed.
 - Bounded: at most `size` entries (least recently used go first); an entry is never served
   older than `max_age_seconds`; an unknown digest is remembered for `negative_seconds` only.
+- A key in use never waits for its maximum age: a hit on an entry past its refresh age (between
+  half and three quarters of the maximum, spread by digest) is answered from memory and read
+  again in the background, kept on the same terms as a lookup. Without it every key loaded in
+  the same second (a warm-up, a restart) reached its maximum age in the same second too, and
+  all their verifications waited for the database at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import OrderedDict, deque
@@ -36,9 +42,15 @@ from tortoise.context import _current_context
 from models.entities import ApiKey
 from models.key_lookup import KeyRow, key_by_digest
 
+log = logging.getLogger("keyward.verification")
+
 DEFAULT_SIZE = 100_000
 DEFAULT_NEGATIVE_SECONDS = 2.0
 DEFAULT_MAX_AGE_SECONDS = 60.0
+# A hit on an entry older than REFRESH_FROM of the maximum age, plus up to REFRESH_SPREAD of it
+# (by digest), reads the key again in the background (see the module's docstring).
+REFRESH_FROM = 0.5
+REFRESH_SPREAD = 0.25
 # Event-loop turns a verification waits for the LISTEN socket to be read once it holds data
 # (one or two suffice; the bound only keeps a flood of notifications from stalling a request).
 CATCH_UP_TURNS = 8
@@ -68,6 +80,7 @@ class KeyCacheStats:
     miss: int = 0
     negative: int = 0
     bypass: int = 0
+    refreshes: int = 0  # entries read again in the background before their maximum age
     flushes: int = 0
     invalidations: int = 0
     heard: int = 0
@@ -120,6 +133,8 @@ class KeyCache:
         # True while an invalidation has reached this process but is not yet applied (set by
         # the PostgreSQL listener: its socket has unread data).
         self.unheard: Callable[[], bool] | None = None
+        self._refreshing: set[str] = set()  # digests being read again in the background
+        self._refreshes: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -147,14 +162,58 @@ class KeyCache:
         if not self.hearing:
             return MISSING
         entry = self._entries.get(digest)
-        if entry is None or not self._fresh(entry, self.clock()):
+        now = self.clock()
+        if entry is None or not self._fresh(entry, now):
             return MISSING
         self._entries.move_to_end(digest)
         if entry.row is None:
             self.stats.negative += 1
-        else:
-            self.stats.hit += 1
+            return None
+        self.stats.hit += 1
+        age = now - entry.born
+        if age >= REFRESH_FROM * self.max_age_seconds and digest not in self._refreshing:
+            spread = (hash(digest) % 1024) / 1024 * REFRESH_SPREAD
+            if age >= (REFRESH_FROM + spread) * self.max_age_seconds:
+                self._refresh_soon(digest)
         return entry.row
+
+    def _refresh_soon(self, digest: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop to read it again in: it ages out as before
+            return
+        self._refreshing.add(digest)
+        task = loop.create_task(self._refresh(digest))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
+
+    async def _refresh(self, digest: str) -> None:
+        """Reads a key in use again, kept only when no change can have raced (as `load`),
+        with the later of the two `lastUsedAt` (a write may be queued still)."""
+        try:
+            epoch, now = self._epoch, self.clock()
+            row = await key_by_digest(digest)
+            entry = self._entries.get(digest)
+            if entry is None or epoch != self._epoch or self._changing or not self.hearing:
+                return
+            known = entry.row.last_used_at if entry.row is not None else None
+            if (
+                row is not None
+                and known is not None
+                and (row.last_used_at is None or row.last_used_at < known)
+            ):
+                row = _with_last_used(row, known)
+            self._put(digest, row, now)
+            self.stats.refreshes += 1
+        except Exception as error:  # the entry ages out and is looked up as before
+            log.warning("key cache: reading a key in use again failed: %r", error)
+        finally:
+            self._refreshing.discard(digest)
+
+    async def refreshes_settled(self) -> None:
+        """Returns once the background reads started so far are done (for tests)."""
+        while self._refreshes:
+            await asyncio.gather(*list(self._refreshes), return_exceptions=True)
 
     async def load(self, digest: str) -> KeyRow | None:
         """The key with this digest from the database, kept when no change can have raced."""

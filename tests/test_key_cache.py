@@ -20,11 +20,17 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models.api_keys import api_key_create, api_key_delete, api_key_roll
 from models.entities import ApiKey, ApiKeyType, KeyChange
-from models.key_cache import KeyCache, key_cache_attach, key_cache_detach, key_cache_for
+from models.key_cache import (
+    MISSING,
+    KeyCache,
+    key_cache_attach,
+    key_cache_detach,
+    key_cache_for,
+)
 from models.key_changes import CHANNEL, key_changed, key_changes
 from models.key_verification import api_key_verify
 from models.policies import KeyPolicy
-from models.tokens import TokenKind, generate
+from models.tokens import TokenKind, digest, generate
 from settings import Settings, SettingsError
 from tests.harness import ON_POSTGRES, TEST_DATABASE_URL, key_managed, key_manager
 from tests.jobs_support import organization_make
@@ -290,3 +296,53 @@ def test_cache_settings_are_read_from_the_environment() -> None:
     settings = Settings.from_env({**env, "KEY_CACHE_MAX_AGE_SECONDS": "5"})
     assert (settings.key_cache_size, settings.key_cache_negative_seconds) == (0, 0.5)
     assert settings.key_cache_max_age_seconds == 5
+
+
+async def test_a_key_in_use_is_read_again_before_its_maximum_age_and_never_waits_for_it(
+    cache: KeyCache, ticks: Ticks, organization_id: uuid.UUID
+) -> None:
+    # given: a key verified once (read from the database)
+    _, token = await _key(organization_id)
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    # when: it is used past its refresh age (at most 3/4 of the maximum), then past the
+    # maximum age of its first reading
+    ticks.seconds += 50
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    await cache.refreshes_settled()
+    ticks.seconds += 20
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    # then: it was read again in the background, and no verification waited for a lookup
+    assert cache.stats.refreshes == 1
+    assert (cache.stats.miss, cache.stats.hit) == (1, 2)
+
+
+async def test_reading_a_key_again_finds_what_changed_behind_the_cache(
+    cache: KeyCache, ticks: Ticks, organization_id: uuid.UUID
+) -> None:
+    # given: a key in use whose row disappears without telling the cache
+    key, token = await _key(organization_id)
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    await _delete_behind_the_domains_back(key.id)
+    # when: a use past its refresh age is answered from memory, and the key is read again
+    ticks.seconds += 50
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    await cache.refreshes_settled()
+    # then: the next use is refused, before the maximum age
+    assert (await api_key_verify(token=token, now=NOW)).code.value == "NOT_FOUND"
+
+
+async def test_a_reading_again_in_flight_during_a_change_is_not_kept(
+    cache: KeyCache, ticks: Ticks, organization_id: uuid.UUID
+) -> None:
+    # given: a key in use, read again in the background
+    key, token = await _key(organization_id)
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    ticks.seconds += 50
+    assert cache.cached(digest(token)) is not MISSING  # a hit that starts the reading
+    # when: the key changes before that reading is kept (here, before it has even run)
+    cache.invalidate(key_ids=(key.id,))
+    await cache.refreshes_settled()
+    # then: the reading was dropped, and the next use reads the database
+    assert cache.stats.refreshes == 0
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    assert cache.stats.miss == 2
