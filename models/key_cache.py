@@ -194,7 +194,7 @@ class KeyCache:
             epoch, now = self._epoch, self.clock()
             row = await key_by_digest(digest)
             entry = self._entries.get(digest)
-            if entry is None or epoch != self._epoch or self._changing or not self.hearing:
+            if entry is None or not self._may_keep(epoch):
                 return
             known = entry.row.last_used_at if entry.row is not None else None
             if (
@@ -223,9 +223,14 @@ class KeyCache:
         self.stats.miss += 1
         epoch, now = self._epoch, self.clock()
         row = await key_by_digest(digest)
-        if epoch == self._epoch and self._changing == 0 and self.hearing:
+        if self._may_keep(epoch):
             self._put(digest, row, now)
         return row
+
+    def _may_keep(self, epoch: int) -> bool:
+        """Whether a row read since `epoch` may be kept: no invalidation arrived meanwhile, no
+        change of this process is under way, and the cache still hears the others."""
+        return epoch == self._epoch and self._changing == 0 and self.hearing
 
     async def lookup(self, digest: str) -> KeyRow | None:
         """The key with this digest, from the cache when it may answer, else the database."""

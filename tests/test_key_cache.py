@@ -298,17 +298,22 @@ def test_cache_settings_are_read_from_the_environment() -> None:
     assert settings.key_cache_max_age_seconds == 5
 
 
+async def _used_past_its_refresh_age(cache: KeyCache, ticks: Ticks, token: str) -> None:
+    """A use 50 s after the key was read (its refresh age is at most 3/4 of the 60 s maximum):
+    answered from memory, then the background reading it started has settled."""
+    ticks.seconds += 50
+    assert (await api_key_verify(token=token, now=NOW)).valid
+    await cache.refreshes_settled()
+
+
 async def test_a_key_in_use_is_read_again_before_its_maximum_age_and_never_waits_for_it(
     cache: KeyCache, ticks: Ticks, organization_id: uuid.UUID
 ) -> None:
     # given: a key verified once (read from the database)
     _, token = await _key(organization_id)
     assert (await api_key_verify(token=token, now=NOW)).valid
-    # when: it is used past its refresh age (at most 3/4 of the maximum), then past the
-    # maximum age of its first reading
-    ticks.seconds += 50
-    assert (await api_key_verify(token=token, now=NOW)).valid
-    await cache.refreshes_settled()
+    # when: it is used past its refresh age, then past the maximum age of its first reading
+    await _used_past_its_refresh_age(cache, ticks, token)
     ticks.seconds += 20
     assert (await api_key_verify(token=token, now=NOW)).valid
     # then: it was read again in the background, and no verification waited for a lookup
@@ -324,9 +329,7 @@ async def test_reading_a_key_again_finds_what_changed_behind_the_cache(
     assert (await api_key_verify(token=token, now=NOW)).valid
     await _delete_behind_the_domains_back(key.id)
     # when: a use past its refresh age is answered from memory, and the key is read again
-    ticks.seconds += 50
-    assert (await api_key_verify(token=token, now=NOW)).valid
-    await cache.refreshes_settled()
+    await _used_past_its_refresh_age(cache, ticks, token)
     # then: the next use is refused, before the maximum age
     assert (await api_key_verify(token=token, now=NOW)).code.value == "NOT_FOUND"
 
